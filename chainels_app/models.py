@@ -1,0 +1,282 @@
+"""Every table of the product.
+
+Timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone that
+SQLite drops). Enumerations are stored as short strings so migrations stay simple
+on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always stored and returned as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "naive datetimes are not stored; use aware UTC"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def timestamp(*, nullable: bool = False, index: bool = False) -> Any:
+    """A timezone-aware timestamp column."""
+    return Field(
+        default=None if nullable else None,
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+def created_at() -> Any:
+    """A creation timestamp filled in at insert."""
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(UTCDateTime(), nullable=False),
+    )
+
+
+def foreign_key(target: str, *, ondelete: str = "CASCADE", nullable: bool = False):
+    """An indexed integer foreign key column."""
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey(target, ondelete=ondelete),
+            nullable=nullable,
+            index=True,
+        ),
+    )
+
+
+class Role(StrEnum):
+    """What a member does in a community."""
+
+    ADMIN = "admin"
+    POLICE = "police"
+    SECURITY = "security"
+    MUNICIPALITY = "municipality"
+    MARKETING = "marketing"
+    ENTREPRENEUR = "entrepreneur"
+
+
+class GroupKind(StrEnum):
+    """The kinds of group inside a community."""
+
+    STREET = "street"
+    BUILDING = "building"
+    WORKING_GROUP = "working_group"
+
+
+class Locale(StrEnum):
+    """The languages of the interface."""
+
+    NL = "nl"
+    EN = "en"
+
+
+class TokenPurpose(StrEnum):
+    """What a single-use token is for."""
+
+    LOGIN_TICKET = "login_ticket"
+    PASSWORD_RESET = "password_reset"
+
+
+class Community(SQLModel, table=True):
+    """A closed business district: a city centre, a shopping centre, a park."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    city: str = Field(default="", max_length=120)
+    created_at: datetime = created_at()
+
+
+class Group(SQLModel, table=True):
+    """A street, a building or a working group inside a community."""
+
+    __tablename__ = "community_group"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = foreign_key("community.id")
+    name: str = Field(max_length=120)
+    kind: str = Field(default=GroupKind.STREET, max_length=20)
+    created_at: datetime = created_at()
+
+
+class Company(SQLModel, table=True):
+    """A shop, business or organisation on whose behalf members act."""
+
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = foreign_key("community.id")
+    name: str = Field(max_length=160)
+    street_address: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", max_length=12)
+    city: str = Field(default="", max_length=120)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=254)
+    website: str = Field(default="", max_length=200)
+    created_at: datetime = created_at()
+
+
+class User(SQLModel, table=True):
+    """A person with a login; belongs to communities through memberships."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    locale: str = Field(default=Locale.NL, max_length=5)
+    is_active: bool = Field(default=True)
+    current_community_id: int | None = foreign_key(
+        "community.id", ondelete="SET NULL", nullable=True
+    )
+    password_changed_at: datetime = created_at()
+    created_at: datetime = created_at()
+
+
+class Membership(SQLModel, table=True):
+    """A user's place in one community: the company acted for and the role."""
+
+    __table_args__ = (UniqueConstraint("user_id", "community_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = foreign_key("app_user.id")
+    community_id: int = foreign_key("community.id")
+    company_id: int | None = foreign_key(
+        "company.id", ondelete="SET NULL", nullable=True
+    )
+    role: str = Field(default=Role.ENTREPRENEUR, max_length=20)
+    created_at: datetime = created_at()
+
+
+class GroupMember(SQLModel, table=True):
+    """A membership's place in a group."""
+
+    __tablename__ = "group_member"
+
+    group_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("community_group.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    membership_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("membership.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        )
+    )
+
+
+class Invite(SQLModel, table=True):
+    """A single-use invitation; only the hash of its token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    email: str = Field(max_length=254, index=True)
+    community_id: int = foreign_key("community.id")
+    company_id: int | None = foreign_key(
+        "company.id", ondelete="SET NULL", nullable=True
+    )
+    role: str = Field(default=Role.ENTREPRENEUR, max_length=20)
+    group_ids: str = Field(default="", max_length=400)
+    invited_by_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    created_at: datetime = created_at()
+    expires_at: datetime = timestamp()
+    sent_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+    revoked_at: datetime | None = timestamp(nullable=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """A logged-in browser; the cookie holds the token, the row its hash."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = foreign_key("app_user.id")
+    idle_minutes: int
+    created_at: datetime = created_at()
+    last_seen_at: datetime = timestamp()
+    expires_at: datetime = timestamp()
+
+
+class OneTimeToken(SQLModel, table=True):
+    """A short-lived single-use token: a login ticket or a password reset."""
+
+    __tablename__ = "one_time_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    purpose: str = Field(max_length=20)
+    user_id: int = foreign_key("app_user.id")
+    created_at: datetime = created_at()
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login, kept an hour or so for throttling."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(UTCDateTime(), nullable=False, index=True),
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, for administrators and for the privacy log."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int | None = foreign_key(
+        "community.id", ondelete="CASCADE", nullable=True
+    )
+    actor_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    action: str = Field(max_length=60, index=True)
+    subject: str = Field(default="", max_length=120)
+    detail: str = Field(default="", sa_column=Column(String(1000), default=""))
+    at: datetime = created_at()
