@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator):
 def timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     """A timezone-aware timestamp column."""
     return Field(
-        default=None if nullable else None,
+        default=None,
         sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
     )
 

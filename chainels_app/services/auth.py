@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, delete, func, select
 
+from chainels_app import routes
 from chainels_app.models import (
     AuthSession,
     LoginAttempt,
@@ -123,7 +124,7 @@ def check_credentials(
 
 
 def issue_login_ticket(session: Session, *, user: User) -> str:
-    """A single-use ticket, valid for seconds, that the HTTP route swaps for a cookie."""
+    """A single-use ticket, valid for seconds, swapped for a cookie over HTTP."""
     ticket = new_token()
     session.add(
         OneTimeToken(
@@ -236,7 +237,7 @@ def request_password_reset(session: Session, *, email: str) -> None:
             expires_at=utcnow() + timedelta(minutes=settings.reset_ttl_minutes),
         )
     )
-    link = f"{settings.public_base_url}/reset/{token}"
+    link = settings.public_base_url + routes.reset_link(token)
     mail.queue(
         session,
         mail.compose(to=user.email, locale=user.locale, template="reset", link=link),

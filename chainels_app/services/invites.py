@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from chainels_app import routes
 from chainels_app.models import (
     Company,
     Group,
@@ -120,7 +121,7 @@ def _send(session: Session, invite: Invite, token: str, community_name: str) -> 
         locale=existing.locale if existing else "nl",
         template="invite",
         community=community_name,
-        link=f"{settings.public_base_url}/invite/{token}",
+        link=settings.public_base_url + routes.invite_link(token),
         days=str(settings.invite_ttl_days),
     )
     mail.queue(session, message)

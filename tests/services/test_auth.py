@@ -100,7 +100,7 @@ def test_password_reset_lifts_the_lock_and_ends_old_sessions(session, mail_dir):
     auth.request_password_reset(session, email=email)
     session.commit()
     body = next(mail_dir.glob("*.eml")).read_text()
-    reset_token = re.search(r"/reset/([\w-]+)", body).group(1)
+    reset_token = re.search(r"/reset\?t=([\w-]+)", body).group(1)
     auth.reset_password(session, token=reset_token, password="a brand new secret")
     session.commit()
 

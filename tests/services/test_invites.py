@@ -32,7 +32,7 @@ def _last_token() -> str:
     from chainels_app.settings import get_settings
 
     newest = max(get_settings().mail_dir.glob("*.eml"), key=lambda p: p.name)
-    return re.search(r"/invite/([\w-]+)", newest.read_text()).group(1)
+    return re.search(r"/invite\?t=([\w-]+)", newest.read_text()).group(1)
 
 
 def test_accepting_creates_the_member_with_company_role_and_groups(session, mail_dir):

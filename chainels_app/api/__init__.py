@@ -1,0 +1,1 @@
+"""HTTP routes that live beside the Reflex app on the same origin."""

@@ -1,0 +1,49 @@
+"""Every path of the app, and builders for the ones that take arguments."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+HOME = "/"
+LOGIN = "/login"
+FORGOT_PASSWORD = "/forgot"
+RESET_PASSWORD = "/reset"
+INVITE = "/invite"
+FEED = "/feed"
+ADMIN_MEMBERS = "/admin/members"
+ADMIN_INVITES = "/admin/invites"
+ADMIN_COMPANIES = "/admin/companies"
+ADMIN_GROUPS = "/admin/groups"
+
+# HTTP routes beside the Reflex app.
+AUTH_TICKET = "/auth/ticket"
+AUTH_LOGOUT = "/auth/logout"
+HEALTH = "/api/health"
+
+PUBLIC_PAGES = (LOGIN, FORGOT_PASSWORD, RESET_PASSWORD, INVITE)
+MEMBER_PAGES = (HOME, FEED)
+ADMIN_PAGES = (ADMIN_MEMBERS, ADMIN_INVITES, ADMIN_COMPANIES, ADMIN_GROUPS)
+
+
+def invite_link(token: str) -> str:
+    """The path an invitation mail links to."""
+    return f"{INVITE}?{urlencode({'t': token})}"
+
+
+def reset_link(token: str) -> str:
+    """The path a password-reset mail links to."""
+    return f"{RESET_PASSWORD}?{urlencode({'t': token})}"
+
+
+def ticket_url(ticket: str, next_path: str = FEED) -> str:
+    """The HTTP route that swaps a login ticket for the session cookie."""
+    return f"{AUTH_TICKET}?{urlencode({'t': ticket, 'next': next_path})}"
+
+
+def safe_next(path: str | None) -> str:
+    """A local path to continue to after login; anything else goes to the feed."""
+    if not path or not path.startswith("/") or path.startswith("//"):
+        return FEED
+    if "\\" in path or path.startswith(("/auth/", "/api/")):
+        return FEED
+    return path

@@ -1,0 +1,1 @@
+"""One Reflex state per domain; handlers are thin and call the services."""

@@ -1,0 +1,90 @@
+"""What every state handler needs: who is calling, and in which language.
+
+The session token is read from the cookie header of the websocket handshake,
+which stays on the server; it never becomes a state var. Every call re-checks the
+session in the database, so a logged-out cookie opens nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, TypeVar
+
+import reflex as rx
+from sqlmodel import Session
+
+from chainels_app import db, routes
+from chainels_app.api.auth import SESSION_COOKIE
+from chainels_app.i18n import translate
+from chainels_app.services import access, auth
+from chainels_app.services.errors import DomainError, NotFound
+
+T = TypeVar("T")
+
+
+def session_token(state: rx.State) -> str | None:
+    """The session token from the handshake cookie, if any."""
+    cookie = SimpleCookie()
+    try:
+        cookie.load(state.router.headers.cookie or "")
+    except CookieError:
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def client_address(state: rx.State) -> str:
+    """The caller's address, for throttling."""
+    return state.router.session.client_ip or "unknown"
+
+
+def _as_member(
+    session: Session, token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]
+) -> T:
+    user = auth.authenticate(session, token=token)
+    actor = access.current_actor(session, user=user)
+    return fn(session, actor=actor, **kwargs)
+
+
+async def as_member(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call ``fn(session, actor=..., **kwargs)`` as the logged-in member.
+
+    Raises:
+        NotAuthenticated: the tab has no live session.
+    """
+    return await db.run(_as_member, session_token(state), fn, kwargs)
+
+
+def login_redirect(state: rx.State) -> rx.event.EventSpec:
+    """Send the tab to the login page, coming back here afterwards."""
+    path = state.router.url.path or routes.FEED
+    return rx.redirect(f"{routes.LOGIN}?next={path}")
+
+
+def error_text(locale: str, error: DomainError) -> str:
+    """The user's message for a refusal."""
+    return translate(locale, error.key, **error.params)
+
+
+def full_page_load(path: str) -> rx.event.EventSpec:
+    """Leave the single-page app for a path served over plain HTTP."""
+    return rx.call_script(f"window.location.assign({json.dumps(path)})")
+
+
+def post_and_load(path: str) -> rx.event.EventSpec:
+    """Submit an empty form to ``path`` as a real POST and follow its answer."""
+    return rx.call_script(
+        "(() => { const form = document.createElement('form');"
+        f" form.method = 'post'; form.action = {json.dumps(path)};"
+        " document.body.appendChild(form); form.submit(); })()"
+    )
+
+
+def parse_id(value: object) -> int:
+    """An id sent by the browser; anything but digits is simply not found."""
+    text = str(value)
+    if not text.isdigit():
+        raise NotFound
+    return int(text)
