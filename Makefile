@@ -43,7 +43,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test-services: install
-	$(VENV)/bin/pytest -q tests/services
+	$(VENV)/bin/pytest -q -rs tests/services tests/test_migrations.py
 
 test: install chromium lint
 	$(VENV)/bin/pytest -q -rs

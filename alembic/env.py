@@ -2,9 +2,9 @@
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlmodel import SQLModel
 
-from alembic import context
 from chainels_app import models  # noqa: F401  (registers every table)
 from chainels_app.db import make_engine
 from chainels_app.settings import get_settings

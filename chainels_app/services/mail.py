@@ -47,6 +47,9 @@ def compose(*, to: str, locale: str, template: str, **params: str) -> Mail:
 
 def queue(session: Session, mail: Mail) -> None:
     """Send the message once the session's transaction commits."""
+    if not session.in_transaction():
+        # Begin now, so a rollback before any write still discards the mail.
+        session.begin()
     session.info.setdefault(_PENDING, []).append(mail)
 
 
@@ -84,6 +87,6 @@ def _send_after_commit(session: Session) -> None:
             logger.exception("mail to the console backend failed")
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, _previous_transaction: object) -> None:
     session.info.pop(_PENDING, None)
