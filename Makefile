@@ -49,7 +49,7 @@ test: install chromium lint
 	$(VENV)/bin/pytest -q -rs
 
 bench: install
-	@for script in bench/*.py; do $(PY) $$script; done
+	@for script in bench/*.py; do [ -e "$$script" ] || continue; $(PY) "$$script"; done
 
 clean:
 	rm -rf .web data
