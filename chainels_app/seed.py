@@ -17,13 +17,11 @@ from chainels_app.models import (
     Company,
     Group,
     GroupKind,
-    GroupMember,
-    Membership,
     Role,
     User,
 )
 from chainels_app.services.auth import hash_password
-from chainels_app.services.directory import create_community
+from chainels_app.services.directory import create_community, join_community
 
 logger = logging.getLogger(__name__)
 
@@ -129,13 +127,13 @@ def _add_member(
     )
     session.add(user)
     session.flush()
-    membership = Membership(
-        user_id=user.id, community_id=community.id, company_id=company.id, role=role
-    )
-    session.add(membership)
-    session.flush()
-    session.add_all(
-        GroupMember(group_id=g.id, membership_id=membership.id) for g in groups
+    join_community(
+        session,
+        user=user,
+        community_id=community.id,
+        company_id=company.id,
+        role=role,
+        group_ids=[g.id for g in groups],
     )
     return user
 

@@ -11,14 +11,12 @@ from chainels_app.models import (
     Company,
     Group,
     GroupKind,
-    GroupMember,
-    Membership,
     Role,
     User,
 )
 from chainels_app.services.access import Actor, actor_in
 from chainels_app.services.auth import hash_password
-from chainels_app.services.directory import create_community
+from chainels_app.services.directory import create_community, join_community
 
 PASSWORD = "correct horse battery"
 
@@ -58,18 +56,14 @@ def add_person(
     )
     session.add(user)
     session.flush()
-    membership = Membership(
-        user_id=user.id,
+    join_community(
+        session,
+        user=user,
         community_id=area.community.id,
         company_id=area.companies[company].id if company else None,
         role=role,
+        group_ids=[area.groups[name].id for name in groups],
     )
-    session.add(membership)
-    session.flush()
-    for name in groups:
-        session.add(
-            GroupMember(group_id=area.groups[name].id, membership_id=membership.id)
-        )
     area.people[persona] = user
     return user
 

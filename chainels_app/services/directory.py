@@ -54,6 +54,28 @@ def create_community(session: Session, *, name: str, city: str = "") -> Communit
     return community
 
 
+def join_community(
+    session: Session,
+    *,
+    user: User,
+    community_id: int,
+    company_id: int | None,
+    role: str,
+    group_ids: list[int],
+) -> Membership:
+    """Make a user a member; callers have checked the right to do so."""
+    membership = Membership(
+        user_id=user.id, community_id=community_id, company_id=company_id, role=role
+    )
+    session.add(membership)
+    session.flush()
+    session.add_all(
+        GroupMember(group_id=group_id, membership_id=membership.id)
+        for group_id in group_ids
+    )
+    return membership
+
+
 def get_community(session: Session, *, actor: Actor) -> Community:
     """The actor's community."""
     community = session.get(Community, actor.community_id)

@@ -18,7 +18,6 @@ from chainels_app import routes
 from chainels_app.models import (
     Company,
     Group,
-    GroupMember,
     Invite,
     Membership,
     Role,
@@ -33,6 +32,7 @@ from chainels_app.services.auth import (
     normalize_email,
     user_by_email,
 )
+from chainels_app.services.directory import join_community
 from chainels_app.services.errors import InvalidInput, NotFound
 from chainels_app.services.tokens import new_token, token_hash
 from chainels_app.settings import get_settings
@@ -303,16 +303,14 @@ def accept_invite(session: Session, *, token: str, name: str, password: str) -> 
     invite = _usable_invite(session, token)
     user = _account_for(session, invite, name, password)
 
-    membership = Membership(
-        user_id=user.id,
+    join_community(
+        session,
+        user=user,
         community_id=invite.community_id,
         company_id=invite.company_id,
         role=invite.role,
+        group_ids=[int(g) for g in filter(None, invite.group_ids.split(","))],
     )
-    session.add(membership)
-    session.flush()
-    for group_id in filter(None, invite.group_ids.split(",")):
-        session.add(GroupMember(group_id=int(group_id), membership_id=membership.id))
 
     invite.used_at = utcnow()
     user.current_community_id = invite.community_id
