@@ -28,6 +28,7 @@ from chainels_app.state.auth import (
     LoginState,
     ResetPasswordState,
 )
+from chainels_app.state.middleware import ForgetOtherSessions
 from chainels_app.state.session import SessionState
 from chainels_app.tasks import housekeeping
 
@@ -44,6 +45,7 @@ app = rx.App(
     head_components=[rx.el.meta(name="theme-color", content="#3e63dd")],
 )
 app.register_lifespan_task(housekeeping)
+app.add_middleware(ForgetOtherSessions())
 
 _PUBLIC = [SessionState.load_public]
 app.add_page(

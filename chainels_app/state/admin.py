@@ -1,8 +1,8 @@
 """The association's administration: members, invitations, companies, groups.
 
-Each page has a small state. Every handler goes through :func:`as_member`, and
-the services refuse anyone who is not an administrator of the current community,
-whatever the browser sends.
+Each page has a small state. Every handler goes through :func:`as_admin`, which
+refuses anyone who is not an administrator of the current community, whatever
+the browser sends; the services check their own rules as well.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from chainels_app.models import GroupKind, Role
 from chainels_app.services import directory, invites
 from chainels_app.services.errors import DomainError, NotAuthenticated
 from chainels_app.state.common import (
-    as_member,
+    as_admin,
     error_text,
     login_redirect,
     parse_id,
@@ -97,6 +97,7 @@ class AdminPage(rx.State, mixin=True):
     error: str = ""
 
     async def _refusal(self, error: DomainError):
+        self.reset()
         if isinstance(error, NotAuthenticated):
             return login_redirect(self)
         self.error = error_text(await _locale(self), error)
@@ -117,7 +118,7 @@ class MembersState(AdminPage, rx.State):
     async def load(self):
         """Fill the member list."""
         try:
-            rows = await as_member(self, directory.list_members)
+            rows = await as_admin(self, directory.list_members)
         except DomainError as error:
             return await self._refusal(error)
         locale = await _locale(self)
@@ -138,7 +139,7 @@ class MembersState(AdminPage, rx.State):
     async def change_role(self, membership_id: str, role: str):
         """Give a member another role."""
         try:
-            await as_member(
+            await as_admin(
                 self,
                 directory.change_role,
                 membership_id=parse_id(membership_id),
@@ -153,7 +154,7 @@ class MembersState(AdminPage, rx.State):
     async def remove(self, membership_id: str):
         """Take a member out of the community."""
         try:
-            await as_member(
+            await as_admin(
                 self, directory.remove_member, membership_id=parse_id(membership_id)
             )
         except DomainError as error:
@@ -174,9 +175,9 @@ class InvitesState(AdminPage, rx.State):
     async def load(self):
         """Fill the form's choices and the list of invitations."""
         try:
-            rows = await as_member(self, invites.list_invites)
-            companies = await as_member(self, directory.list_companies)
-            groups = await as_member(self, directory.list_groups)
+            rows = await as_admin(self, invites.list_invites)
+            companies = await as_admin(self, directory.list_companies)
+            groups = await as_admin(self, directory.list_groups)
         except DomainError as error:
             return await self._refusal(error)
         locale = await _locale(self)
@@ -208,7 +209,7 @@ class InvitesState(AdminPage, rx.State):
             if key.startswith("group_") and key[6:].isdigit() and value
         ]
         try:
-            invite = await as_member(
+            invite = await as_admin(
                 self,
                 invites.create_invite,
                 email=str(form.get("email", "")),
@@ -225,7 +226,7 @@ class InvitesState(AdminPage, rx.State):
     async def revoke(self, invite_id: str):
         """Withdraw an invitation."""
         try:
-            await as_member(self, invites.revoke_invite, invite_id=parse_id(invite_id))
+            await as_admin(self, invites.revoke_invite, invite_id=parse_id(invite_id))
         except DomainError as error:
             return await self._refusal(error)
         await self.load()
@@ -235,7 +236,7 @@ class InvitesState(AdminPage, rx.State):
     async def resend(self, invite_id: str):
         """Send an invitation again with a new link."""
         try:
-            await as_member(self, invites.resend_invite, invite_id=parse_id(invite_id))
+            await as_admin(self, invites.resend_invite, invite_id=parse_id(invite_id))
         except DomainError as error:
             return await self._refusal(error)
         await self.load()
@@ -251,7 +252,7 @@ class CompaniesState(AdminPage, rx.State):
     async def load(self):
         """Fill the company list."""
         try:
-            rows = await as_member(self, directory.list_companies)
+            rows = await as_admin(self, directory.list_companies)
         except DomainError as error:
             return await self._refusal(error)
         self.companies = [
@@ -272,7 +273,7 @@ class CompaniesState(AdminPage, rx.State):
         """Add a company."""
         fields = ("name", "street_address", "postal_code", "city", "phone", "email")
         try:
-            await as_member(
+            await as_admin(
                 self,
                 directory.create_company,
                 **{field: str(form.get(field, "")) for field in fields},
@@ -293,7 +294,7 @@ class GroupsState(AdminPage, rx.State):
     async def load(self):
         """Fill the group list."""
         try:
-            rows = await as_member(self, directory.list_groups)
+            rows = await as_admin(self, directory.list_groups)
         except DomainError as error:
             return await self._refusal(error)
         locale = await _locale(self)
@@ -314,7 +315,7 @@ class GroupsState(AdminPage, rx.State):
     async def submit(self, form: dict[str, str]):
         """Add a group."""
         try:
-            await as_member(
+            await as_admin(
                 self,
                 directory.create_group,
                 name=str(form.get("name", "")),

@@ -20,6 +20,7 @@ from chainels_app.api.auth import SESSION_COOKIE
 from chainels_app.i18n import translate
 from chainels_app.services import access, auth
 from chainels_app.services.errors import DomainError, NotFound
+from chainels_app.services.tokens import token_hash
 
 T = TypeVar("T")
 
@@ -35,16 +36,28 @@ def session_token(state: rx.State) -> str | None:
     return morsel.value if morsel else None
 
 
+def session_key(state: rx.State) -> str:
+    """A fingerprint of the tab's session cookie, safe to keep in state."""
+    token = session_token(state)
+    return token_hash(token) if token else ""
+
+
 def client_address(state: rx.State) -> str:
     """The caller's address, for throttling."""
     return state.router.session.client_ip or "unknown"
 
 
 def _as_member(
-    session: Session, token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]
+    session: Session,
+    token: str | None,
+    fn: Callable[..., T],
+    kwargs: dict[str, Any],
+    admin_only: bool = False,
 ) -> T:
     user = auth.authenticate(session, token=token)
     actor = access.current_actor(session, user=user)
+    if admin_only:
+        access.require_admin(actor)
     return fn(session, actor=actor, **kwargs)
 
 
@@ -55,6 +68,25 @@ async def as_member(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> 
         NotAuthenticated: the tab has no live session.
     """
     return await db.run(_as_member, session_token(state), fn, kwargs)
+
+
+async def as_admin(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """As :func:`as_member`, for the admin pages: only administrators pass.
+
+    The services check their own rules too; this keeps directory reads that any
+    member may make from filling an admin page's state for a non-admin.
+    """
+    return await db.run(_as_member, session_token(state), fn, kwargs, True)
+
+
+async def forget_tab(state: rx.State) -> None:
+    """Reset every state of this tab, so nothing loaded for a member stays."""
+    pending = list(rx.State.get_substates())
+    while pending:
+        state_class = pending.pop()
+        pending.extend(state_class.get_substates())
+        await state.get_state(state_class)
+    state._get_root_state().reset()
 
 
 def login_redirect(state: rx.State) -> rx.event.EventSpec:

@@ -14,7 +14,13 @@ from chainels_app.models import User
 from chainels_app.services import access, auth
 from chainels_app.services.access import Actor, Permission
 from chainels_app.services.errors import DomainError, NotAuthenticated
-from chainels_app.state.common import login_redirect, post_and_load, session_token
+from chainels_app.state.common import (
+    forget_tab,
+    login_redirect,
+    post_and_load,
+    session_key,
+    session_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +92,15 @@ class SessionState(rx.State):
     communities: list[CommunityOption] = []  # noqa: RUF012
     navigation: list[NavItem] = []  # noqa: RUF012
     is_admin: bool = False
+    # Which session cookie the loaded data belongs to (a keyed hash, not the token).
+    _loaded_for: str = ""
 
     def _apply_locale(self, locale: str) -> None:
         self.locale = locale
         self.messages = catalogue(locale)
 
     def _apply(self, viewer: _Viewer) -> None:
+        self._loaded_for = session_key(self)
         self._apply_locale(viewer.locale)
         self.user_name = viewer.user_name
         self.community_id = str(viewer.actor.community_id)
@@ -107,23 +116,20 @@ class SessionState(rx.State):
         ]
         self.ready = True
 
-    def _clear(self) -> None:
-        self.ready = False
-        self.user_name = ""
-        self.community_id = ""
-        self.community_name = ""
-        self.communities = []
-        self.navigation = []
-        self.is_admin = False
+    async def _clear(self) -> None:
+        """Forget everything this tab loaded; the language stays."""
+        locale = self.locale
+        await forget_tab(self)
+        self._apply_locale(locale)
 
     async def _load(self):
         try:
             viewer = await db.run(_load_viewer, session_token(self))
         except NotAuthenticated:
-            self._clear()
+            await self._clear()
             return login_redirect(self)
         except DomainError as error:
-            self._clear()
+            await self._clear()
             return rx.toast.error(translate(self.locale, error.key))
         self._apply(viewer)
         return None
@@ -148,7 +154,7 @@ class SessionState(rx.State):
         try:
             viewer = await db.run(_load_viewer, session_token(self))
         except DomainError:
-            self._clear()
+            await self._clear()
             return
         self._apply(viewer)
         if self.router.url.path.rstrip("/") == routes.LOGIN:
@@ -163,7 +169,7 @@ class SessionState(rx.State):
             try:
                 await db.run(_set_locale, session_token(self), locale)
             except NotAuthenticated:
-                self._clear()
+                await self._clear()
                 return login_redirect(self)
         self._apply_locale(locale)
         if self.ready:
@@ -175,14 +181,14 @@ class SessionState(rx.State):
         try:
             await db.run(_switch, session_token(self), int(community_id))
         except NotAuthenticated:
-            self._clear()
+            await self._clear()
             return login_redirect(self)
         except (DomainError, ValueError):
             return rx.toast.error(translate(self.locale, "error.not_found"))
         return rx.redirect(routes.FEED)
 
     @rx.event
-    def logout(self):
+    async def logout(self):
         """End the session over HTTP, which clears the HttpOnly cookie."""
-        self._clear()
+        await self._clear()
         return post_and_load(routes.AUTH_LOGOUT)
