@@ -35,6 +35,11 @@ def reset_link(token: str) -> str:
     return f"{RESET_PASSWORD}?{urlencode({'t': token})}"
 
 
+def login_url(next_path: str) -> str:
+    """The login page, coming back to ``next_path`` afterwards."""
+    return f"{LOGIN}?{urlencode({'next': next_path})}"
+
+
 def ticket_url(ticket: str, next_path: str = FEED) -> str:
     """The HTTP route that swaps a login ticket for the session cookie."""
     return f"{AUTH_TICKET}?{urlencode({'t': ticket, 'next': next_path})}"

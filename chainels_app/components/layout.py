@@ -24,7 +24,7 @@ def _community_switcher() -> rx.Component:
             value=SessionState.community_id,
             on_change=SessionState.switch_community,
         ),
-        rx.heading(SessionState.community_name, size="4"),
+        rx.text(SessionState.community_name, size="4", weight="bold"),
     )
 
 

@@ -115,7 +115,7 @@ def _invite_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading(t("admin.invite_new"), size="4"),
+                rx.heading(t("admin.invite_new"), size="4", as_="h2"),
                 field(t("admin.email"), name="email", type="email", required=True),
                 _select("role", InvitesState.roles, t("admin.role"), "entrepreneur"),
                 _select("company_id", InvitesState.companies, t("admin.company")),

@@ -92,7 +92,7 @@ async def forget_tab(state: rx.State) -> None:
 def login_redirect(state: rx.State) -> rx.event.EventSpec:
     """Send the tab to the login page, coming back here afterwards."""
     path = state.router.url.path or routes.FEED
-    return rx.redirect(f"{routes.LOGIN}?next={path}")
+    return rx.redirect(routes.login_url(path))
 
 
 def error_text(locale: str, error: DomainError) -> str:

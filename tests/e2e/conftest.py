@@ -1,9 +1,18 @@
-"""One production server and one Chromium for the whole browser session.
+"""One production server and one Chromium for all the browser tests.
+
+Both are package-scoped: every browser test lives here, so that is once per
+session, and they are gone before other packages run. (A live sync Playwright
+holds an asyncio loop in the main thread, which breaks pytest-asyncio tests
+that run after it.)
 
 The server is the real thing: ``reflex run --env prod --single-port`` on a
 temporary data folder that was migrated and seeded first. ``.web`` is kept
 between runs, so only the first run pays for ``npm install``; every run still
 recompiles (the build embeds the port). Each test gets a fresh browser context.
+
+The build writes into the shared ``.web``, which a ``make run`` started from the
+same checkout also serves from. Set ``E2E_WEB_WORKDIR`` to a folder of its own
+(kept between runs as well) to leave that one alone.
 """
 
 from __future__ import annotations
@@ -72,6 +81,8 @@ def _server_env(data_dir: Path, mail_dir: Path, base_url: str) -> dict[str, str]
         MAIL_DIR=str(mail_dir),
         PUBLIC_BASE_URL=base_url,
     )
+    if env.get("E2E_WEB_WORKDIR"):
+        env["REFLEX_WEB_WORKDIR"] = env["E2E_WEB_WORKDIR"]
     return env
 
 
@@ -145,9 +156,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """A seeded production server on a free port, for the whole session."""
+    """A seeded production server on a free port, for all the browser tests."""
     global _server
     data_dir = tmp_path_factory.mktemp("e2e-data")
     port = _free_port()
@@ -194,9 +205,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         _stop(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, once per session."""
+    """Debian's Chromium, headless, once for all the browser tests."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM} (make chromium installs it)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
@@ -240,8 +253,10 @@ def page(context: BrowserContext) -> Page:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """On a failed browser test, show what the server logged."""
     report = yield
-    if report.failed and _server is not None and "app_server" in getattr(
-        item, "fixturenames", ()
+    if (
+        report.failed
+        and _server is not None
+        and "app_server" in getattr(item, "fixturenames", ())
     ):
         report.sections.append(("server log (tail)", _server.log_tail()))
     return report

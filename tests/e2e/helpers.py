@@ -70,14 +70,7 @@ def wait_for_path(page: Page, prefix: str) -> None:
 
     ``page.url`` misses React Router's client-side navigation, ``location`` does not.
     """
-    page.wait_for_function(
-        "prefix => location.pathname.startsWith(prefix)", arg=prefix
-    )
-
-
-def current_path(page: Page) -> str:
-    """The tab's real location path, without a trailing slash."""
-    return page.evaluate("location.pathname").rstrip("/") or "/"
+    page.wait_for_function("prefix => location.pathname.startsWith(prefix)", arg=prefix)
 
 
 def expect_member_page(page: Page) -> None:
@@ -116,7 +109,9 @@ def mails_to(mail_dir: Path, address: str) -> list[EmailMessage]:
         return []
     messages = []
     for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        message = email.message_from_bytes(
+            path.read_bytes(), policy=email.policy.default
+        )
         if address.lower() in _recipients(message):
             messages.append(message)
     return messages

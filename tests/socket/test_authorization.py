@@ -177,7 +177,7 @@ async def test_no_session_gets_sent_to_login(world: World, open_tab: OpenTab) ->
     assert filled_admin_lists(tab) == {}
     assert tab.var(SessionState, "user_name") == ""
     assert set(tab.redirects()) == {
-        f"{routes.LOGIN}?next={path}" for path in [routes.FEED, *PAGE_OF.values()]
+        routes.login_url(path) for path in [routes.FEED, *PAGE_OF.values()]
     }
 
 
@@ -269,8 +269,8 @@ async def test_cookie_is_dead_after_logout(
     assert response.headers["location"] == routes.LOGIN
     assert 'chainels_session=""' in response.headers["set-cookie"]
     assert replay.redirects() == [
-        f"{routes.LOGIN}?next={routes.FEED}",
-        f"{routes.LOGIN}?next={routes.ADMIN_MEMBERS}",
+        routes.login_url(routes.FEED),
+        routes.login_url(routes.ADMIN_MEMBERS),
     ]
     assert replay.var(SessionState, "user_name") == ""
     for tab in (replay, open_before):
