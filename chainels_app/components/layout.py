@@ -29,7 +29,7 @@ def _community_switcher() -> rx.Component:
 
 
 def _top_bar() -> rx.Component:
-    return rx.hstack(
+    bar = rx.hstack(
         _community_switcher(),
         rx.spacer(),
         language_switch(),
@@ -42,6 +42,7 @@ def _top_bar() -> rx.Component:
         border_bottom="1px solid var(--gray-a5)",
         wrap="wrap",
     )
+    return rx.el.header(bar)
 
 
 def _navigation() -> rx.Component:

@@ -76,7 +76,7 @@ def test_invited_shop_owner_joins_logs_out_and_back_in(
 
     wait_for_path(invitee_page, routes.FEED)
     expect_member_page(invitee_page)
-    expect(invitee_page.get_by_role("heading", name=COMMUNITY)).to_be_visible()
+    expect(invitee_page.get_by_role("banner").get_by_text(COMMUNITY)).to_be_visible()
     expect(invitee_page.get_by_text(f"Welkom, {name}")).to_be_visible()
 
     logout(invitee_page)
