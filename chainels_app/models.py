@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -280,3 +289,133 @@ class AuditEvent(SQLModel, table=True):
     subject: str = Field(default="", max_length=120)
     detail: str = Field(default="", sa_column=Column(String(1000), default=""))
     at: datetime = created_at()
+
+
+class PostKind(StrEnum):
+    """The four kinds of post, each with its own behaviour."""
+
+    ANNOUNCEMENT = "announcement"
+    SURVEY = "survey"
+    EVENT = "event"
+    WARNING = "warning"
+
+
+class AttachmentKind(StrEnum):
+    """What an attached file is, judged from its content."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    DOCUMENT = "document"
+
+
+class Post(SQLModel, table=True):
+    """One post of any kind; kind-specific details live in tables beside it."""
+
+    __table_args__ = (Index("ix_post_feed", "community_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = foreign_key("community.id")
+    author_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    company_id: int | None = foreign_key(
+        "company.id", ondelete="SET NULL", nullable=True
+    )
+    # The author's role when posting: a post keeps saying "police" afterwards.
+    author_role: str = Field(max_length=20)
+    kind: str = Field(default=PostKind.ANNOUNCEMENT, max_length=20, index=True)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    body_html: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="")
+    )
+    to_everyone: bool = Field(default=True)
+    created_at: datetime = created_at()
+    edited_at: datetime | None = timestamp(nullable=True)
+    deleted_at: datetime | None = timestamp(nullable=True)
+    removed_by_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    removal_reason: str = Field(default="", max_length=500)
+
+
+class PostGroup(SQLModel, table=True):
+    """A group a post is addressed to (when it is not for everyone)."""
+
+    __tablename__ = "post_group"
+
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    group_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("community_group.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        )
+    )
+
+
+class Attachment(SQLModel, table=True):
+    """A photo, video or file in private storage, attached to a post."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = foreign_key("community.id")
+    uploader_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    # Empty until the post is published; unclaimed uploads are purged.
+    post_id: int | None = foreign_key("post.id", nullable=True)
+    kind: str = Field(max_length=20)
+    content_type: str = Field(max_length=100)
+    original_name: str = Field(max_length=200)
+    storage_key: str = Field(max_length=80, unique=True)
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    has_thumbnail: bool = Field(default=False)
+    created_at: datetime = created_at()
+
+
+class Comment(SQLModel, table=True):
+    """A reaction to a post, on behalf of the author's company."""
+
+    __table_args__ = (Index("ix_comment_post", "post_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    author_id: int | None = foreign_key(
+        "app_user.id", ondelete="SET NULL", nullable=True
+    )
+    company_id: int | None = foreign_key(
+        "company.id", ondelete="SET NULL", nullable=True
+    )
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = created_at()
+    deleted_at: datetime | None = timestamp(nullable=True)
+
+
+class Vote(SQLModel, table=True):
+    """One member's vote for a post; withdrawn by deleting it."""
+
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    user_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("app_user.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        )
+    )
+    created_at: datetime = created_at()

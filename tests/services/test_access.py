@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import select
 
 from chainels_app import services
-from chainels_app.models import Invite, Membership, Role
-from chainels_app.services import access, audit, directory, invites
-from chainels_app.services.errors import NotFound, PermissionDenied
+from chainels_app.models import Invite, Membership, Post, PostKind, Role
+from chainels_app.services import access, audit, directory, invites, posts
+from chainels_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_area
 
 
@@ -27,6 +27,14 @@ def two_areas(session, mail_dir):
     area_a = make_area(session, "Binnenstad")
     area_b = make_area(session, "Winkelcentrum Noord")
     for area in (area_a, area_b):
+        posts.create_post(
+            session,
+            actor=area.actor(session, "officer"),
+            kind=PostKind.ANNOUNCEMENT,
+            title=f"Nieuws uit {area.community.name}",
+            body="",
+            group_ids=[],
+        )
         invites.create_invite(
             session,
             actor=area.actor(session, "admin"),
@@ -49,7 +57,10 @@ def _ids_of_b(session, area_b):
             Membership.user_id == area_b.people["shop_owner"].id,
         )
     ).one()
-    return invite.id, membership.id
+    post = session.exec(
+        select(Post).where(Post.community_id == area_b.community.id)
+    ).one()
+    return invite.id, membership.id, post.id
 
 
 # Calls that act on one of B's things by id: an admin of A must get NotFound.
@@ -66,7 +77,46 @@ CROSS_COMMUNITY_BY_ID = {
     "directory.remove_member": lambda s, a, ids: directory.remove_member(
         s, actor=a, membership_id=ids[1]
     ),
+    "posts.visible_post": lambda s, a, ids: posts.visible_post(
+        s, actor=a, post_id=ids[2]
+    ),
+    "posts.post_summary": lambda s, a, ids: posts.post_summary(
+        s, actor=a, post_id=ids[2]
+    ),
+    "posts.edit_post": lambda s, a, ids: posts.edit_post(
+        s, actor=a, post_id=ids[2], title="x", body=""
+    ),
+    "posts.delete_post": lambda s, a, ids: posts.delete_post(
+        s, actor=a, post_id=ids[2]
+    ),
+    "posts.remove_post": lambda s, a, ids: posts.remove_post(
+        s, actor=a, post_id=ids[2], reason="x"
+    ),
+    "posts.add_comment": lambda s, a, ids: posts.add_comment(
+        s, actor=a, post_id=ids[2], body="x"
+    ),
+    "posts.comments_of": lambda s, a, ids: posts.comments_of(
+        s, actor=a, post_id=ids[2]
+    ),
+    "posts.set_vote": lambda s, a, ids: posts.set_vote(
+        s, actor=a, post_id=ids[2], voted=True
+    ),
 }
+
+# Writing into another community by naming its groups: refused as invalid input.
+CROSS_COMMUNITY_WRITES = {
+    "posts.create_post": lambda s, a, b: posts.create_post(
+        s,
+        actor=a,
+        kind=PostKind.ANNOUNCEMENT,
+        title="x",
+        body="",
+        group_ids=[b.groups["Veiligheid"].id],
+    ),
+}
+
+# Functions that take an actor but build a query condition instead of reading.
+NOT_DATA_ACCESS = {"posts.visibility"}
 
 # Listings: what an admin of A gets must hold nothing of B.
 LISTINGS = {
@@ -83,6 +133,13 @@ LISTINGS = {
         e.community_id for e in audit.recent_events(s, actor=a)
     ],
     "directory.get_community": lambda s, a: [directory.get_community(s, actor=a).id],
+    "posts.feed_page": lambda s, a: [
+        posts.visible_post(s, actor=a, post_id=p.id).community_id
+        for p in posts.feed_page(s, actor=a)
+    ],
+    "posts.addressable_groups": lambda s, a: [
+        g.community_id for g in posts.addressable_groups(s, actor=a)
+    ],
 }
 
 # Admin services: a shop owner (or officer) must get PermissionDenied.
@@ -111,6 +168,9 @@ ADMIN_ONLY = {
         s, actor=a, invite_id=1
     ),
     "audit.recent_events": lambda s, a: audit.recent_events(s, actor=a),
+    "posts.remove_post": lambda s, a: posts.remove_post(
+        s, actor=a, post_id=1, reason="x"
+    ),
 }
 
 
@@ -120,6 +180,13 @@ def test_admin_of_a_cannot_touch_b_by_id(session, two_areas, name):
     ids = _ids_of_b(session, area_b)
     with pytest.raises(NotFound):
         CROSS_COMMUNITY_BY_ID[name](session, area_a.actor(session, "admin"), ids)
+
+
+@pytest.mark.parametrize("name", sorted(CROSS_COMMUNITY_WRITES))
+def test_admin_of_a_cannot_write_into_b(session, two_areas, name):
+    area_a, area_b = two_areas
+    with pytest.raises(InvalidInput):
+        CROSS_COMMUNITY_WRITES[name](session, area_a.actor(session, "admin"), area_b)
 
 
 @pytest.mark.parametrize("name", sorted(LISTINGS))
@@ -166,7 +233,13 @@ def test_current_actor_falls_back_when_the_chosen_community_is_gone(session, two
 
 
 def test_every_actor_service_is_in_the_matrix():
-    covered = set(CROSS_COMMUNITY_BY_ID) | set(LISTINGS) | set(ADMIN_ONLY)
+    covered = (
+        set(CROSS_COMMUNITY_BY_ID)
+        | set(CROSS_COMMUNITY_WRITES)
+        | set(LISTINGS)
+        | set(ADMIN_ONLY)
+        | NOT_DATA_ACCESS
+    )
     missing = []
     for info in pkgutil.iter_modules(services.__path__):
         if info.name == "access":  # the checks themselves
