@@ -15,7 +15,10 @@ ADMIN_INVITES = "/admin/invites"
 ADMIN_COMPANIES = "/admin/companies"
 ADMIN_GROUPS = "/admin/groups"
 
+POST_DETAIL = "/post"
+
 # HTTP routes beside the Reflex app.
+MEDIA = "/media/{attachment_id:int}/{variant}"
 AUTH_TICKET = "/auth/ticket"
 AUTH_LOGOUT = "/auth/logout"
 HEALTH = "/api/health"
@@ -33,6 +36,16 @@ def invite_link(token: str) -> str:
 def reset_link(token: str) -> str:
     """The path a password-reset mail links to."""
     return f"{RESET_PASSWORD}?{urlencode({'t': token})}"
+
+
+def media_url(attachment_id: int, variant: str = "display") -> str:
+    """Where a member's browser fetches an attachment (checked per request)."""
+    return f"/media/{attachment_id}/{variant}"
+
+
+def post_detail(post_id: int) -> str:
+    """The page of one post."""
+    return f"{POST_DETAIL}?{urlencode({'id': post_id})}"
 
 
 def login_url(next_path: str) -> str:

@@ -42,6 +42,11 @@ class Settings:
     session_absolute_minutes: int
     login_failures_per_account_hour: int
     login_failures_per_address_hour: int
+    media_dir: Path
+    max_image_bytes: int
+    max_video_bytes: int
+    max_document_bytes: int
+    max_image_pixels: int
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +131,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_absolute_minutes=_int(env, "SESSION_ABSOLUTE_MINUTES", 12 * 60),
         login_failures_per_account_hour=_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 100),
         login_failures_per_address_hour=_int(env, "LOGIN_FAILURES_PER_ADDRESS", 500),
+        media_dir=Path(env.get("MEDIA_DIR", data_dir / "media")).resolve(),
+        max_image_bytes=_int(env, "MAX_IMAGE_MB", 20) * 1024 * 1024,
+        max_video_bytes=_int(env, "MAX_VIDEO_MB", 200) * 1024 * 1024,
+        max_document_bytes=_int(env, "MAX_DOCUMENT_MB", 25) * 1024 * 1024,
+        max_image_pixels=_int(env, "MAX_IMAGE_MEGAPIXELS", 40) * 1_000_000,
     )
 
 
