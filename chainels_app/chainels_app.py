@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from chainels_app import routes
 from chainels_app.api import auth as auth_api
+from chainels_app.api import media as media_api
 from chainels_app.pages.admin import (
     companies_page,
     groups_page,
@@ -16,6 +17,7 @@ from chainels_app.pages.feed import feed_page
 from chainels_app.pages.invite import invite_page
 from chainels_app.pages.login import login_page
 from chainels_app.pages.password import forgot_password_page, reset_password_page
+from chainels_app.pages.post import post_page
 from chainels_app.state.admin import (
     CompaniesState,
     GroupsState,
@@ -28,7 +30,9 @@ from chainels_app.state.auth import (
     LoginState,
     ResetPasswordState,
 )
+from chainels_app.state.feed import FeedState
 from chainels_app.state.middleware import ForgetOtherSessions
+from chainels_app.state.post import PostState
 from chainels_app.state.session import SessionState
 from chainels_app.tasks import housekeeping
 
@@ -37,12 +41,14 @@ http_routes = Starlette(
         Route(routes.AUTH_TICKET, auth_api.redeem_ticket, methods=["GET"]),
         Route(routes.AUTH_LOGOUT, auth_api.logout, methods=["POST"]),
         Route(routes.HEALTH, auth_api.health, methods=["GET"]),
+        Route(routes.MEDIA, media_api.serve_media, methods=["GET"]),
     ]
 )
 
 app = rx.App(
     api_transformer=http_routes,
     head_components=[rx.el.meta(name="theme-color", content="#3e63dd")],
+    stylesheets=["/styles.css"],
 )
 app.register_lifespan_task(housekeeping)
 app.add_middleware(ForgetOtherSessions())
@@ -66,8 +72,12 @@ app.add_page(
 )
 app.add_page(invite_page, route=routes.INVITE, on_load=[*_PUBLIC, InviteState.load])
 
-app.add_page(feed_page, route=routes.HOME, on_load=SessionState.guard)
-app.add_page(feed_page, route=routes.FEED, on_load=SessionState.guard)
+_FEED = [SessionState.guard, FeedState.load]
+app.add_page(feed_page, route=routes.HOME, title="Tijdlijn", on_load=_FEED)
+app.add_page(feed_page, route=routes.FEED, title="Tijdlijn", on_load=_FEED)
+app.add_page(
+    post_page, route=routes.POST_DETAIL, on_load=[SessionState.guard, PostState.load]
+)
 
 _ADMIN = SessionState.guard_admin
 app.add_page(

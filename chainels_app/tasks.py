@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from chainels_app import db
-from chainels_app.services import auth
+from chainels_app.services import auth, media
 
 logger = logging.getLogger(__name__)
 
@@ -14,10 +14,14 @@ HOUSEKEEPING_INTERVAL_SECONDS = 3600
 
 
 async def housekeeping() -> None:
-    """Delete ended sessions, stale tokens and old login failures, hourly."""
+    """Purge ended sessions, stale tokens, login failures and stray uploads, hourly."""
     while True:
-        try:
-            await db.run(auth.purge_expired)
-        except Exception:
-            logger.exception("housekeeping failed; trying again next round")
+        # Each job in its own transaction, so one failing does not stop the other.
+        for job in (auth.purge_expired, media.purge_unclaimed):
+            try:
+                await db.run(job)
+            except Exception:
+                logger.exception(
+                    "housekeeping %s failed; retrying next round", job.__name__
+                )
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_SECONDS)

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from chainels_app.models import Community, Membership, Role, User
+from chainels_app.models import Community, GroupMember, Membership, Role, User
 from chainels_app.services.errors import NotFound, PermissionDenied
 
 
@@ -149,3 +149,14 @@ def switch_community(session: Session, *, user: User, community_id: int) -> Acto
     user.current_community_id = community_id
     session.add(user)
     return actor
+
+
+def group_ids_of(session: Session, *, actor: Actor) -> set[int]:
+    """The groups the actor belongs to in their community."""
+    return set(
+        session.exec(
+            select(GroupMember.group_id).where(
+                GroupMember.membership_id == actor.membership_id
+            )
+        )
+    )

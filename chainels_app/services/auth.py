@@ -201,7 +201,7 @@ def authenticate(session: Session, *, token: str | None) -> User:
     now = utcnow()
     idle_deadline = row.last_seen_at + timedelta(minutes=row.idle_minutes)
     if row.expires_at <= now or idle_deadline <= now:
-        session.delete(row)
+        # The refusal rolls the transaction back; housekeeping deletes the row.
         raise NotAuthenticated("error.session_expired")
 
     user = session.get(User, row.user_id)

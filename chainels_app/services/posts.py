@@ -56,6 +56,16 @@ _ADDRESS_ANY_GROUP = (Role.ADMIN, Role.POLICE, Role.SECURITY)
 
 
 @dataclass(frozen=True)
+class AttachmentInfo:
+    """What a post card shows of an attachment."""
+
+    id: int
+    kind: str
+    name: str
+    has_thumbnail: bool
+
+
+@dataclass(frozen=True)
 class PostSummary:
     """A post as one viewer may see it, with its counts."""
 
@@ -74,7 +84,7 @@ class PostSummary:
     comment_count: int
     vote_count: int
     voted: bool
-    attachment_ids: tuple[int, ...]
+    attachments: tuple[AttachmentInfo, ...]
 
 
 @dataclass(frozen=True)
@@ -333,7 +343,7 @@ def _summaries_query(actor: Actor):
 def _summaries(session: Session, rows) -> list[PostSummary]:
     post_ids = [row[0].id for row in rows]
     groups = _group_names(session, post_ids)
-    attachments = _attachment_ids(session, post_ids)
+    attachments = _attachments(session, post_ids)
     return [
         PostSummary(
             id=post.id,
@@ -351,7 +361,7 @@ def _summaries(session: Session, rows) -> list[PostSummary]:
             comment_count=comment_count,
             vote_count=vote_count,
             voted=bool(voted),
-            attachment_ids=tuple(attachments.get(post.id, ())),
+            attachments=tuple(attachments.get(post.id, ())),
         )
         for post, author, company, comment_count, vote_count, voted in rows
     ]
@@ -370,16 +380,25 @@ def _group_names(session: Session, post_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def _attachment_ids(session: Session, post_ids: list[int]) -> dict[int, list[int]]:
-    ids: dict[int, list[int]] = {}
+def _attachments(
+    session: Session, post_ids: list[int]
+) -> dict[int, list[AttachmentInfo]]:
+    found: dict[int, list[AttachmentInfo]] = {}
     if post_ids:
-        for post_id, attachment_id in session.exec(
-            select(Attachment.post_id, Attachment.id)
+        for row in session.exec(
+            select(Attachment)
             .where(col(Attachment.post_id).in_(post_ids))
             .order_by(Attachment.id)
         ):
-            ids.setdefault(post_id, []).append(attachment_id)
-    return ids
+            found.setdefault(row.post_id, []).append(
+                AttachmentInfo(
+                    id=row.id,
+                    kind=row.kind,
+                    name=row.original_name,
+                    has_thumbnail=row.has_thumbnail,
+                )
+            )
+    return found
 
 
 def feed_page(

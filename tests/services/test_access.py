@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import select
 
 from chainels_app import services
-from chainels_app.models import Invite, Membership, Post, PostKind, Role
-from chainels_app.services import access, audit, directory, invites, posts
+from chainels_app.models import Attachment, Invite, Membership, Post, PostKind, Role
+from chainels_app.services import access, audit, directory, invites, media, posts
 from chainels_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_area
 
@@ -27,6 +27,12 @@ def two_areas(session, mail_dir):
     area_a = make_area(session, "Binnenstad")
     area_b = make_area(session, "Winkelcentrum Noord")
     for area in (area_a, area_b):
+        document = media.store_upload(
+            session,
+            actor=area.actor(session, "officer"),
+            filename="a.pdf",
+            data=b"%PDF-1.4\n",
+        )
         posts.create_post(
             session,
             actor=area.actor(session, "officer"),
@@ -34,6 +40,7 @@ def two_areas(session, mail_dir):
             title=f"Nieuws uit {area.community.name}",
             body="",
             group_ids=[],
+            attachment_ids=[document.id],
         )
         invites.create_invite(
             session,
@@ -60,7 +67,10 @@ def _ids_of_b(session, area_b):
     post = session.exec(
         select(Post).where(Post.community_id == area_b.community.id)
     ).one()
-    return invite.id, membership.id, post.id
+    attachment = session.exec(
+        select(Attachment).where(Attachment.community_id == area_b.community.id)
+    ).one()
+    return invite.id, membership.id, post.id, attachment.id
 
 
 # Calls that act on one of B's things by id: an admin of A must get NotFound.
@@ -100,6 +110,18 @@ CROSS_COMMUNITY_BY_ID = {
     ),
     "posts.set_vote": lambda s, a, ids: posts.set_vote(
         s, actor=a, post_id=ids[2], voted=True
+    ),
+    "media.open_attachment": lambda s, a, ids: media.open_attachment(
+        s, actor=a, attachment_id=ids[3], variant="display"
+    ),
+}
+
+# Writes that can only land in the actor's own community, whatever is sent.
+OWN_COMMUNITY_WRITES = {
+    "media.store_upload": lambda s, a: (
+        media.store_upload(
+            s, actor=a, filename="a.pdf", data=b"%PDF-1.4\n"
+        ).community_id
     ),
 }
 
@@ -189,6 +211,13 @@ def test_admin_of_a_cannot_write_into_b(session, two_areas, name):
         CROSS_COMMUNITY_WRITES[name](session, area_a.actor(session, "admin"), area_b)
 
 
+@pytest.mark.parametrize("name", sorted(OWN_COMMUNITY_WRITES))
+def test_writes_land_in_the_actors_own_community(session, two_areas, name):
+    area_a, _ = two_areas
+    written = OWN_COMMUNITY_WRITES[name](session, area_a.actor(session, "shop_owner"))
+    assert written == area_a.community.id
+
+
 @pytest.mark.parametrize("name", sorted(LISTINGS))
 def test_listings_of_a_hold_nothing_of_b(session, two_areas, name):
     area_a, _ = two_areas
@@ -236,6 +265,7 @@ def test_every_actor_service_is_in_the_matrix():
     covered = (
         set(CROSS_COMMUNITY_BY_ID)
         | set(CROSS_COMMUNITY_WRITES)
+        | set(OWN_COMMUNITY_WRITES)
         | set(LISTINGS)
         | set(ADMIN_ONLY)
         | NOT_DATA_ACCESS
