@@ -82,9 +82,8 @@ def test_invited_shop_owner_joins_logs_out_and_back_in(
     logout(invitee_page)
     login(invitee_page, invitee, password)
     expect(invitee_page.get_by_text(f"Welkom, {name}")).to_be_visible()
-    expect(
-        invitee_page.get_by_text(f"Nog geen berichten in {COMMUNITY}.")
-    ).to_be_visible()
+    expect(invitee_page.get_by_role("banner").get_by_text(COMMUNITY)).to_be_visible()
+    expect(invitee_page.get_by_role("heading", name="Tijdlijn")).to_be_visible()
 
 
 def test_visitor_without_session_is_sent_to_login(page: Page) -> None:
