@@ -7,6 +7,7 @@ import reflex as rx
 from chainels_app.components.i18n import t
 from chainels_app.components.layout import error_callout, field
 from chainels_app.state.composer import UPLOAD_ID, ComposerState
+from chainels_app.state.session import SessionState
 
 _ACCEPT = {
     "image/jpeg": [".jpg", ".jpeg"],
@@ -124,6 +125,16 @@ def composer() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
+                    rx.cond(
+                        SessionState.company_name != "",
+                        rx.text(
+                            t("composer.as_company").replace(
+                                "{company}", SessionState.company_name
+                            ),
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                    ),
                     _kind_picker(),
                     field(t("composer.title"), name="title", required=True),
                     rx.el.label(

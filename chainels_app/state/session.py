@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from chainels_app import db, routes
 from chainels_app.i18n import DEFAULT_LOCALE, LOCALES, catalogue, translate
-from chainels_app.models import User
+from chainels_app.models import Company, User
 from chainels_app.services import access, auth
 from chainels_app.services.access import Actor, Permission
 from chainels_app.services.errors import DomainError, NotAuthenticated
@@ -44,6 +44,7 @@ class NavItem:
 @dataclass(frozen=True)
 class _Viewer:
     user_name: str
+    company_name: str
     locale: str
     actor: Actor
     communities: list[CommunityOption]
@@ -59,8 +60,10 @@ _NAVIGATION = (
 def _load_viewer(session: Session, token: str | None) -> _Viewer:
     user = auth.authenticate(session, token=token)
     actor = access.current_actor(session, user=user)
+    company = session.get(Company, actor.company_id) if actor.company_id else None
     return _Viewer(
         user_name=user.name,
+        company_name=company.name if company else "",
         locale=user.locale,
         actor=actor,
         communities=[
@@ -85,6 +88,7 @@ class SessionState(rx.State):
 
     ready: bool = False
     user_name: str = ""
+    company_name: str = ""
     locale: str = DEFAULT_LOCALE
     messages: dict[str, str] = catalogue(DEFAULT_LOCALE)
     community_id: str = ""
@@ -103,6 +107,7 @@ class SessionState(rx.State):
         self._loaded_for = session_key(self)
         self._apply_locale(viewer.locale)
         self.user_name = viewer.user_name
+        self.company_name = viewer.company_name
         self.community_id = str(viewer.actor.community_id)
         self.communities = viewer.communities
         self.community_name = next(
