@@ -72,21 +72,21 @@ def post_media(post) -> rx.Component:
     )
 
 
-def vote_button(post, on_click) -> rx.Component:
+def vote_button(count, voted, on_click) -> rx.Component:
     """Vote, or withdraw one's vote; shows the count."""
     return rx.button(
         rx.icon("thumbs-up", size=14),
-        post.vote_count,
+        count,
         size="1",
-        variant=rx.cond(post.voted, "solid", "soft"),
+        variant=rx.cond(voted, "solid", "soft"),
         aria_label=t("post.vote"),
-        aria_pressed=post.voted,
+        aria_pressed=voted,
         on_click=on_click,
     )
 
 
-def post_card(post, on_vote) -> rx.Component:
-    """One post in the feed."""
+def post_card(post, *, votes, comments, voted, on_vote) -> rx.Component:
+    """One post in the feed; its counts come from the feed's live dicts."""
     return rx.card(
         rx.vstack(
             post_meta(post),
@@ -94,11 +94,11 @@ def post_card(post, on_vote) -> rx.Component:
             rx.box(rx.html(post.body_html), class_name="post-body", width="100%"),
             post_media(post),
             rx.hstack(
-                vote_button(post, on_vote),
+                vote_button(votes, voted, on_vote),
                 rx.link(
                     rx.hstack(
                         rx.icon("message-circle", size=14),
-                        rx.text(post.comment_count),
+                        rx.text(comments),
                         rx.text(t("post.comments")),
                         spacing="1",
                         align="center",

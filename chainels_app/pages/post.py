@@ -109,7 +109,7 @@ def _post(post) -> rx.Component:
             ),
             post_media(post),
             rx.hstack(
-                vote_button(post, PostState.toggle_vote),
+                vote_button(post.vote_count, post.voted, PostState.toggle_vote),
                 rx.cond(post.mine, _author_actions()),
                 spacing="4",
             ),

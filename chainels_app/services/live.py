@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session
 
+from chainels_app.services.tokens import token_hash
 from chainels_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ POST_REMOVED = "post_removed"
 COMMENT_ADDED = "comment_added"
 VOTE_CHANGED = "vote_changed"
 
-CHANNEL = "chainels:live"
 QUEUE_LIMIT = 1000
 _PENDING = "pending_live_events"
 
@@ -127,6 +127,7 @@ class RedisBroker(LocalBroker):
     def __init__(self, url: str) -> None:
         super().__init__()
         self._url = url
+        self._channel = channel_name()
         self._publisher: Any = None
         self._pump: asyncio.Task | None = None
         self._ready: asyncio.Event | None = None
@@ -137,7 +138,7 @@ class RedisBroker(LocalBroker):
 
         if self._publisher is None:
             self._publisher = redis.Redis.from_url(self._url)
-        self._publisher.publish(CHANNEL, live_event.to_json())
+        self._publisher.publish(self._channel, live_event.to_json())
 
     async def start(self) -> None:
         """Subscribe once per process, before the first tab listens."""
@@ -155,7 +156,7 @@ class RedisBroker(LocalBroker):
             try:
                 client = aioredis.Redis.from_url(self._url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self._channel)
                     assert self._ready is not None
                     self._ready.set()
                     async for message in pubsub.listen():
@@ -166,6 +167,16 @@ class RedisBroker(LocalBroker):
             except Exception:
                 logger.exception("live subscription to Redis lost; reconnecting")
                 await asyncio.sleep(1)
+
+
+def channel_name() -> str:
+    """This deployment's Redis channel.
+
+    Redis pub/sub channels are server-wide (database numbers do not separate
+    them), and community ids repeat across deployments; a name derived from the
+    secret key keeps two deployments on one Redis from hearing each other.
+    """
+    return f"chainels:live:{token_hash('live-channel')[:16]}"
 
 
 _broker: LocalBroker | None = None

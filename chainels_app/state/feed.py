@@ -15,7 +15,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from chainels_app import db
-from chainels_app.i18n import translate
+from chainels_app.i18n import DEFAULT_LOCALE, translate
 from chainels_app.services import access, auth, directory, live, posts
 from chainels_app.services.access import Actor
 from chainels_app.services.errors import DomainError, NotAuthenticated
@@ -31,7 +31,7 @@ from chainels_app.state.session import SessionState
 
 logger = logging.getLogger(__name__)
 
-MAX_CARDS = 200
+FRESH_LIMIT = 100
 SESSION_RECHECK_SECONDS = 60
 
 
@@ -117,18 +117,26 @@ class LiveListener(rx.State, mixin=True):
 
 
 class FeedState(LiveListener, rx.State):
-    """The feed page."""
+    """The feed page.
 
+    Live arrivals go into ``fresh`` and counts into small dicts, so an event costs
+    each tab a small delta instead of a resend of every card it holds.
+    """
+
+    fresh: list[PostCard] = []  # noqa: RUF012
     posts: list[PostCard] = []  # noqa: RUF012
+    vote_counts: dict[str, int] = {}  # noqa: RUF012
+    comment_counts: dict[str, int] = {}  # noqa: RUF012
+    my_votes: dict[str, bool] = {}  # noqa: RUF012
     has_more: bool = False
     kind_filter: str = ""
     group_filter: str = ""
     kinds: list[FilterOption] = []  # noqa: RUF012
     groups: list[FilterOption] = []  # noqa: RUF012
     error: str = ""
-
-    async def _locale(self) -> str:
-        return (await self.get_state(SessionState)).locale
+    _shown: set[str] = set()  # noqa: RUF012
+    _oldest_id: int = 0
+    _locale_code: str = DEFAULT_LOCALE
 
     def _filters(self) -> dict:
         return {
@@ -136,11 +144,30 @@ class FeedState(LiveListener, rx.State):
             "group_id": int(self.group_filter) if self.group_filter else None,
         }
 
-    async def _cards(self, summaries: list[posts.PostSummary]) -> list[PostCard]:
-        locale = await self._locale()
-        return [
-            post_card(s, locale=locale, viewer_id=self._viewer_id) for s in summaries
+    def _show(self, summaries: list[posts.PostSummary], *, replace_all: bool) -> None:
+        cards = [
+            post_card(s, locale=self._locale_code, viewer_id=self._viewer_id)
+            for s in summaries
         ]
+        counts = [
+            (str(s.id), s.vote_count, s.comment_count, s.voted) for s in summaries
+        ]
+        if replace_all:
+            self.fresh, self.posts = [], cards
+            self._shown = set()
+            self.vote_counts, self.comment_counts, self.my_votes = {}, {}, {}
+        else:
+            self.posts = [*self.posts, *cards]
+        self._shown = self._shown | {card.id for card in cards}
+        self.vote_counts = {**self.vote_counts, **{i: v for i, v, _, _ in counts}}
+        self.comment_counts = {
+            **self.comment_counts,
+            **{i: c for i, _, c, _ in counts},
+        }
+        self.my_votes = {**self.my_votes, **{i: m for i, _, _, m in counts}}
+        if summaries:
+            self._oldest_id = summaries[-1].id
+        self.has_more = len(summaries) == posts.PAGE_SIZE
 
     async def _reload(self):
         try:
@@ -148,29 +175,32 @@ class FeedState(LiveListener, rx.State):
         except DomainError as error:
             return await self._refusal(error)
         self._remember_viewer(view.actor, view.group_ids)
-        locale = await self._locale()
+        self._locale_code = (await self.get_state(SessionState)).locale
         self.kinds = [
-            FilterOption(value=kind.value, label=translate(locale, f"post.kind.{kind}"))
+            FilterOption(
+                value=kind.value,
+                label=translate(self._locale_code, f"post.kind.{kind}"),
+            )
             for kind in posts.PUBLISHABLE_KINDS
         ]
         self.groups = [FilterOption(value=str(i), label=n) for i, n in view.groups]
-        self.posts = await self._cards(view.page)
-        self.has_more = len(view.page) == posts.PAGE_SIZE
+        self._show(view.page, replace_all=True)
         self.error = ""
         return FeedState.listen
 
     async def _refusal(self, error: DomainError):
-        self.posts = []
+        self.fresh, self.posts = [], []
         if isinstance(error, NotAuthenticated):
             return login_redirect(self)
-        self.error = error_text(await self._locale(), error)
+        locale = (await self.get_state(SessionState)).locale
+        self.error = error_text(locale, error)
         return None
 
     @rx.event
     async def load(self):
         """On opening the feed: the newest page, then live updates."""
         if not (await self.get_state(SessionState)).ready:
-            self.posts = []
+            self.fresh, self.posts = [], []
             return None  # the session guard before this has sent the tab away
         return await self._reload()
 
@@ -182,18 +212,15 @@ class FeedState(LiveListener, rx.State):
     @rx.event
     async def load_more(self):
         """The next page of older posts."""
-        if not self.posts:
+        if not self._oldest_id:
             return
         try:
             page = await as_member(
-                self,
-                posts.feed_page,
-                before_id=int(self.posts[-1].id),
-                **self._filters(),
+                self, posts.feed_page, before_id=self._oldest_id, **self._filters()
             )
         except DomainError as error:
             return await self._refusal(error)
-        self.posts = self.posts + await self._cards(page)
+        self._show([s for s in page if str(s.id) not in self._shown], replace_all=False)
         self.has_more = len(page) == posts.PAGE_SIZE
 
     @rx.event
@@ -211,54 +238,78 @@ class FeedState(LiveListener, rx.State):
     @rx.event
     async def toggle_vote(self, post_id: str):
         """Vote for a post, or withdraw the vote."""
-        card = next((c for c in self.posts if c.id == post_id), None)
-        if card is None:
+        if post_id not in self._shown:
             return
+        voted = not self.my_votes.get(post_id, self._voted_on_card(post_id))
         try:
             count = await as_member(
-                self, posts.set_vote, post_id=parse_id(post_id), voted=not card.voted
+                self, posts.set_vote, post_id=parse_id(post_id), voted=voted
             )
         except DomainError as error:
             return await self._refusal(error)
-        self._update_card(post_id, vote_count=count, voted=not card.voted)
+        self.vote_counts = {**self.vote_counts, post_id: count}
+        self.my_votes = {**self.my_votes, post_id: voted}
 
-    def _update_card(self, post_id: str, **changes) -> None:
-        self.posts = [
-            replace(card, **changes) if card.id == post_id else card
-            for card in self.posts
-        ]
+    def _voted_on_card(self, post_id: str) -> bool:
+        cards = (c for c in (*self.fresh, *self.posts) if c.id == post_id)
+        return next((c.voted for c in cards), False)
 
-    def _matches_filters(self, data: dict) -> bool:
-        if self.kind_filter and data.get("kind") != self.kind_filter:
+    def _matches_filters(self, event: live.LiveEvent) -> bool:
+        if self.kind_filter and event.data.get("kind") != self.kind_filter:
             return False
-        return not self.group_filter or self.group_filter in {
-            str(group_id) for group_id in data.get("group_ids", ())
-        }
+        return not self.group_filter or int(self.group_filter) in event.group_ids
 
-    async def _card_of(self, event: live.LiveEvent) -> PostCard:
-        return post_card(
-            event.data, locale=await self._locale(), viewer_id=self._viewer_id
-        )
+    def _card_of(self, event: live.LiveEvent) -> PostCard:
+        card = shared_card(event, self._locale_code)
+        return replace(card, mine=event.author_id == self._viewer_id)
+
+    def _replace_everywhere(self, post_id: str, card: PostCard | None) -> None:
+        def swap(cards: list[PostCard]) -> list[PostCard]:
+            return [
+                card if c.id == post_id else c
+                for c in cards
+                if c.id != post_id or card is not None
+            ]
+
+        self.fresh, self.posts = swap(self.fresh), swap(self.posts)
 
     async def _apply(self, event: live.LiveEvent) -> None:
         post_id = str(event.post_id)
-        known = any(card.id == post_id for card in self.posts)
-        if event.kind == live.POST_CREATED and not known:
-            if self._matches_filters({**event.data, "group_ids": event.group_ids}):
-                card = await self._card_of(event)
-                self.posts = [card, *self.posts][:MAX_CARDS]
-        elif event.kind == live.POST_CHANGED and known:
-            card = await self._card_of(event)
-            self.posts = [
-                replace(card, voted=c.voted) if c.id == post_id else c
-                for c in self.posts
-            ]
+        shown = post_id in self._shown
+        if event.kind == live.POST_CREATED and not shown:
+            if self._matches_filters(event):
+                self.fresh = [self._card_of(event), *self.fresh][:FRESH_LIMIT]
+                self._shown = self._shown | {post_id}
+        elif not shown:
+            return
+        elif event.kind == live.POST_CHANGED:
+            self._replace_everywhere(post_id, self._card_of(event))
         elif event.kind == live.POST_REMOVED:
-            self.posts = [c for c in self.posts if c.id != post_id]
+            self._replace_everywhere(post_id, None)
+            self._shown = self._shown - {post_id}
         elif event.kind == live.COMMENT_ADDED:
-            self._update_card(post_id, comment_count=event.data["comment_count"])
+            count = event.data["comment_count"]
+            self.comment_counts = {**self.comment_counts, post_id: count}
         elif event.kind == live.VOTE_CHANGED:
-            changes = {"vote_count": event.data["vote_count"]}
+            self.vote_counts = {**self.vote_counts, post_id: event.data["vote_count"]}
             if event.data["voter_id"] == self._viewer_id:
-                changes["voted"] = event.data["voted"]
-            self._update_card(post_id, **changes)
+                self.my_votes = {**self.my_votes, post_id: event.data["voted"]}
+
+
+_CARD_CACHE: dict[tuple[int, str, str], PostCard] = {}
+_CARD_CACHE_LIMIT = 256
+
+
+def shared_card(event: live.LiveEvent, locale: str) -> PostCard:
+    """The card of an event's post, built once per post version and language.
+
+    Every tab of a worker receives the same event; building its card once keeps
+    a post to a thousand tabs from formatting the same dates a thousand times.
+    """
+    key = (event.post_id, str(event.data.get("edited_at")), locale)
+    card = _CARD_CACHE.get(key)
+    if card is None:
+        if len(_CARD_CACHE) >= _CARD_CACHE_LIMIT:
+            _CARD_CACHE.clear()
+        card = _CARD_CACHE[key] = post_card(event.data, locale=locale, viewer_id=0)
+    return card

@@ -1,0 +1,1 @@
+"""Helpers of ``bench/live_fanout.py``: servers, seeding and lean socket clients."""
