@@ -27,8 +27,8 @@ from sqlmodel import Session, col, delete, select
 
 from chainels_app.models import Attachment, AttachmentKind, Post, utcnow
 from chainels_app.services.access import Actor, Permission
+from chainels_app.services.audience import visible_post
 from chainels_app.services.errors import InvalidInput, NotFound
-from chainels_app.services.posts import visible_post
 from chainels_app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import reflex as rx
 from chainels_app import routes
 from chainels_app.i18n import translate
 from chainels_app.models import AttachmentKind, PostKind
-from chainels_app.services import media, posts
+from chainels_app.services import audience, media, posts
 from chainels_app.services.errors import DomainError, InvalidInput, NotAuthenticated
 from chainels_app.settings import get_settings
 from chainels_app.state.common import as_member, error_text, login_redirect, parse_id
@@ -86,7 +86,7 @@ class ComposerState(rx.State):
     async def start(self):
         """Open the composer with the kinds and groups this member may use."""
         try:
-            groups = await as_member(self, posts.addressable_groups)
+            groups = await as_member(self, audience.addressable_groups)
         except DomainError as error:
             return await self._refusal(error)
         locale = await self._locale()

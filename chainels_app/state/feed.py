@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from chainels_app import db
 from chainels_app.i18n import DEFAULT_LOCALE, translate
-from chainels_app.services import access, auth, directory, live, posts
+from chainels_app.services import access, auth, directory, feed, live, posts, reactions
 from chainels_app.services.access import Actor
 from chainels_app.services.errors import DomainError, NotAuthenticated
 from chainels_app.state.cards import PostCard, post_card
@@ -47,7 +47,7 @@ class FilterOption:
 class _FeedView:
     actor: Actor
     group_ids: set[int]
-    page: list[posts.PostSummary]
+    page: list[feed.PostSummary]
     groups: list[tuple[int, str]]
 
 
@@ -55,7 +55,7 @@ def _feed_view(session: Session, *, actor: Actor, **filters) -> _FeedView:
     return _FeedView(
         actor=actor,
         group_ids=access.group_ids_of(session, actor=actor),
-        page=posts.feed_page(session, actor=actor, **filters),
+        page=feed.feed_page(session, actor=actor, **filters),
         groups=[(g.id, g.name) for g in directory.list_groups(session, actor=actor)],
     )
 
@@ -144,7 +144,7 @@ class FeedState(LiveListener, rx.State):
             "group_id": int(self.group_filter) if self.group_filter else None,
         }
 
-    def _show(self, summaries: list[posts.PostSummary], *, replace_all: bool) -> None:
+    def _show(self, summaries: list[feed.PostSummary], *, replace_all: bool) -> None:
         cards = [
             post_card(s, locale=self._locale_code, viewer_id=self._viewer_id)
             for s in summaries
@@ -167,7 +167,7 @@ class FeedState(LiveListener, rx.State):
         self.my_votes = {**self.my_votes, **{i: m for i, _, _, m in counts}}
         if summaries:
             self._oldest_id = summaries[-1].id
-        self.has_more = len(summaries) == posts.PAGE_SIZE
+        self.has_more = len(summaries) == feed.PAGE_SIZE
 
     async def _reload(self):
         try:
@@ -216,12 +216,12 @@ class FeedState(LiveListener, rx.State):
             return
         try:
             page = await as_member(
-                self, posts.feed_page, before_id=self._oldest_id, **self._filters()
+                self, feed.feed_page, before_id=self._oldest_id, **self._filters()
             )
         except DomainError as error:
             return await self._refusal(error)
         self._show([s for s in page if str(s.id) not in self._shown], replace_all=False)
-        self.has_more = len(page) == posts.PAGE_SIZE
+        self.has_more = len(page) == feed.PAGE_SIZE
 
     @rx.event
     async def set_kind_filter(self, kind: str):
@@ -243,7 +243,7 @@ class FeedState(LiveListener, rx.State):
         voted = not self.my_votes.get(post_id, self._voted_on_card(post_id))
         try:
             count = await as_member(
-                self, posts.set_vote, post_id=parse_id(post_id), voted=voted
+                self, reactions.set_vote, post_id=parse_id(post_id), voted=voted
             )
         except DomainError as error:
             return await self._refusal(error)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from chainels_app import routes
 from chainels_app.i18n import translate
-from chainels_app.services import access, live, posts
+from chainels_app.services import access, feed, live, posts, reactions
 from chainels_app.services.access import Actor
 from chainels_app.services.errors import DomainError, NotAuthenticated
 from chainels_app.state.cards import CommentCard, PostCard, comment_card, post_card
@@ -25,16 +25,16 @@ logger = logging.getLogger(__name__)
 class _PostView:
     actor: Actor
     group_ids: set[int]
-    summary: posts.PostSummary
-    comments: list[posts.CommentView]
+    summary: feed.PostSummary
+    comments: list[reactions.CommentView]
 
 
 def _post_view(session: Session, *, actor: Actor, post_id: int) -> _PostView:
     return _PostView(
         actor=actor,
         group_ids=access.group_ids_of(session, actor=actor),
-        summary=posts.post_summary(session, actor=actor, post_id=post_id),
-        comments=posts.comments_of(session, actor=actor, post_id=post_id),
+        summary=feed.post_summary(session, actor=actor, post_id=post_id),
+        comments=reactions.comments_of(session, actor=actor, post_id=post_id),
     )
 
 
@@ -128,7 +128,7 @@ class PostState(LiveListener, rx.State):
         try:
             await as_member(
                 self,
-                posts.add_comment,
+                reactions.add_comment,
                 post_id=parse_id(self.post.id),
                 body=str(form.get("body", "")),
             )
@@ -144,7 +144,7 @@ class PostState(LiveListener, rx.State):
         try:
             count = await as_member(
                 self,
-                posts.set_vote,
+                reactions.set_vote,
                 post_id=parse_id(self.post.id),
                 voted=not self.post.voted,
             )

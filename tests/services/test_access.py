@@ -16,7 +16,17 @@ from sqlmodel import select
 
 from chainels_app import services
 from chainels_app.models import Attachment, Invite, Membership, Post, PostKind, Role
-from chainels_app.services import access, audit, directory, invites, media, posts
+from chainels_app.services import (
+    access,
+    audience,
+    audit,
+    directory,
+    feed,
+    invites,
+    media,
+    posts,
+    reactions,
+)
 from chainels_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_area
 
@@ -87,10 +97,10 @@ CROSS_COMMUNITY_BY_ID = {
     "directory.remove_member": lambda s, a, ids: directory.remove_member(
         s, actor=a, membership_id=ids[1]
     ),
-    "posts.visible_post": lambda s, a, ids: posts.visible_post(
+    "audience.visible_post": lambda s, a, ids: audience.visible_post(
         s, actor=a, post_id=ids[2]
     ),
-    "posts.post_summary": lambda s, a, ids: posts.post_summary(
+    "feed.post_summary": lambda s, a, ids: feed.post_summary(
         s, actor=a, post_id=ids[2]
     ),
     "posts.edit_post": lambda s, a, ids: posts.edit_post(
@@ -102,13 +112,13 @@ CROSS_COMMUNITY_BY_ID = {
     "posts.remove_post": lambda s, a, ids: posts.remove_post(
         s, actor=a, post_id=ids[2], reason="x"
     ),
-    "posts.add_comment": lambda s, a, ids: posts.add_comment(
+    "reactions.add_comment": lambda s, a, ids: reactions.add_comment(
         s, actor=a, post_id=ids[2], body="x"
     ),
-    "posts.comments_of": lambda s, a, ids: posts.comments_of(
+    "reactions.comments_of": lambda s, a, ids: reactions.comments_of(
         s, actor=a, post_id=ids[2]
     ),
-    "posts.set_vote": lambda s, a, ids: posts.set_vote(
+    "reactions.set_vote": lambda s, a, ids: reactions.set_vote(
         s, actor=a, post_id=ids[2], voted=True
     ),
     "media.open_attachment": lambda s, a, ids: media.open_attachment(
@@ -138,7 +148,7 @@ CROSS_COMMUNITY_WRITES = {
 }
 
 # Functions that take an actor but build a query condition instead of reading.
-NOT_DATA_ACCESS = {"posts.visibility"}
+NOT_DATA_ACCESS = {"audience.visibility"}
 
 # Listings: what an admin of A gets must hold nothing of B.
 LISTINGS = {
@@ -155,12 +165,12 @@ LISTINGS = {
         e.community_id for e in audit.recent_events(s, actor=a)
     ],
     "directory.get_community": lambda s, a: [directory.get_community(s, actor=a).id],
-    "posts.feed_page": lambda s, a: [
-        posts.visible_post(s, actor=a, post_id=p.id).community_id
-        for p in posts.feed_page(s, actor=a)
+    "feed.feed_page": lambda s, a: [
+        audience.visible_post(s, actor=a, post_id=p.id).community_id
+        for p in feed.feed_page(s, actor=a)
     ],
-    "posts.addressable_groups": lambda s, a: [
-        g.community_id for g in posts.addressable_groups(s, actor=a)
+    "audience.addressable_groups": lambda s, a: [
+        g.community_id for g in audience.addressable_groups(s, actor=a)
     ],
 }
 

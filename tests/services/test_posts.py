@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from chainels_app.models import AuditEvent, PostKind
-from chainels_app.services import live, posts
+from chainels_app.services import feed, live, posts, reactions
 from chainels_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_area
 
@@ -28,7 +28,7 @@ def _post(session, area, persona="officer", groups=(), title="Nepbiljetten", **k
 
 
 def _titles(session, area, persona, **kw):
-    page = posts.feed_page(session, actor=area.actor(session, persona), **kw)
+    page = feed.feed_page(session, actor=area.actor(session, persona), **kw)
     return [summary.title for summary in page]
 
 
@@ -48,11 +48,11 @@ def test_a_group_post_reaches_only_that_group(session):
     assert _titles(session, area, "shop_owner") == []
     owner = area.actor(session, "shop_owner")
     with pytest.raises(NotFound):
-        posts.post_summary(session, actor=owner, post_id=post.id)
+        feed.post_summary(session, actor=owner, post_id=post.id)
     with pytest.raises(NotFound):
-        posts.add_comment(session, actor=owner, post_id=post.id, body="hoi")
+        reactions.add_comment(session, actor=owner, post_id=post.id, body="hoi")
     with pytest.raises(NotFound):
-        posts.set_vote(session, actor=owner, post_id=post.id, voted=True)
+        reactions.set_vote(session, actor=owner, post_id=post.id, voted=True)
 
 
 def test_another_community_sees_nothing(session):
@@ -61,15 +61,13 @@ def test_another_community_sees_nothing(session):
     post = _post(session, area)
     assert _titles(session, other, "admin") == []
     with pytest.raises(NotFound):
-        posts.post_summary(
-            session, actor=other.actor(session, "admin"), post_id=post.id
-        )
+        feed.post_summary(session, actor=other.actor(session, "admin"), post_id=post.id)
 
 
 def test_author_company_role_and_safe_html_are_shown(session):
     area = make_area(session)
     _post(session, area, body="Zie https://politie.nl <script>x()</script>")
-    (summary,) = posts.feed_page(session, actor=area.actor(session, "shop_owner"))
+    (summary,) = feed.feed_page(session, actor=area.actor(session, "shop_owner"))
     assert summary.author_name == "Officer"
     assert summary.company_name == "Politie Centrum"
     assert summary.author_role == "police"
@@ -123,10 +121,10 @@ def test_feed_pages_newest_first_and_filters(session):
         _post(session, area, title=f"Bericht {number}")
     _post(session, area, groups=("Veiligheid",), title="Groep")
 
-    first = posts.feed_page(session, actor=area.actor(session, "guard"))
+    first = feed.feed_page(session, actor=area.actor(session, "guard"))
     assert [s.title for s in first[:2]] == ["Groep", "Bericht 24"]
-    assert len(first) == posts.PAGE_SIZE
-    more = posts.feed_page(
+    assert len(first) == feed.PAGE_SIZE
+    more = feed.feed_page(
         session, actor=area.actor(session, "guard"), before_id=first[-1].id
     )
     assert [s.title for s in more][-1] == "Bericht 0"
@@ -135,7 +133,7 @@ def test_feed_pages_newest_first_and_filters(session):
     group = area.groups["Veiligheid"].id
     assert _titles(session, area, "guard", group_id=group) == ["Groep"]
     assert _titles(session, area, "guard", kind=PostKind.EVENT) == []
-    newer = posts.feed_page(
+    newer = feed.feed_page(
         session, actor=area.actor(session, "guard"), after_id=first[1].id
     )
     assert [s.title for s in newer] == ["Groep"]
@@ -182,20 +180,20 @@ def test_comments_and_votes_are_counted(session):
     area = make_area(session)
     post = _post(session, area)
     owner = area.actor(session, "shop_owner")
-    posts.add_comment(session, actor=owner, post_id=post.id, body="Ook gezien!")
+    reactions.add_comment(session, actor=owner, post_id=post.id, body="Ook gezien!")
     with pytest.raises(InvalidInput, match="comment_empty"):
-        posts.add_comment(session, actor=owner, post_id=post.id, body="  ")
+        reactions.add_comment(session, actor=owner, post_id=post.id, body="  ")
 
-    assert posts.set_vote(session, actor=owner, post_id=post.id, voted=True) == 1
-    assert posts.set_vote(session, actor=owner, post_id=post.id, voted=True) == 1
+    assert reactions.set_vote(session, actor=owner, post_id=post.id, voted=True) == 1
+    assert reactions.set_vote(session, actor=owner, post_id=post.id, voted=True) == 1
     guard = area.actor(session, "guard")
-    assert posts.set_vote(session, actor=guard, post_id=post.id, voted=True) == 2
-    assert posts.set_vote(session, actor=owner, post_id=post.id, voted=False) == 1
+    assert reactions.set_vote(session, actor=guard, post_id=post.id, voted=True) == 2
+    assert reactions.set_vote(session, actor=owner, post_id=post.id, voted=False) == 1
     session.commit()
 
-    summary = posts.post_summary(session, actor=guard, post_id=post.id)
+    summary = feed.post_summary(session, actor=guard, post_id=post.id)
     assert (summary.comment_count, summary.vote_count, summary.voted) == (1, 1, True)
-    (comment,) = posts.comments_of(session, actor=guard, post_id=post.id)
+    (comment,) = reactions.comments_of(session, actor=guard, post_id=post.id)
     assert (comment.author_name, comment.company_name) == (
         "Shop Owner",
         "Bakkerij De Korf",
