@@ -45,7 +45,13 @@ def _edit_form(post) -> rx.Component:
     return rx.form(
         rx.vstack(
             field(t("composer.title"), name="title", default_value=post.title),
-            rx.text_area(name="body", rows="5", width="100%"),
+            rx.text_area(
+                name="body",
+                default_value=post.body,
+                rows="5",
+                width="100%",
+                aria_label=t("composer.body"),
+            ),
             rx.hstack(
                 rx.button(t("post.save"), type="submit"),
                 rx.button(

@@ -42,6 +42,7 @@ class PostSummary:
     id: int
     kind: str
     title: str
+    body: str
     body_html: str
     author_id: int | None
     author_name: str
@@ -86,6 +87,7 @@ def _summaries(session: Session, rows) -> list[PostSummary]:
             id=post.id,
             kind=post.kind,
             title=post.title,
+            body=post.body,
             body_html=post.body_html,
             author_id=post.author_id,
             author_name=author or "",

@@ -33,6 +33,7 @@ class PostCard:
     kind: str
     kind_label: str
     title: str
+    body: str
     body_html: str
     author: str
     company: str
@@ -96,6 +97,7 @@ def post_card(summary: Any, *, locale: str, viewer_id: int) -> PostCard:
         kind=data["kind"],
         kind_label=translate(locale, f"post.kind.{data['kind']}"),
         title=data["title"],
+        body=data["body"],
         body_html=data["body_html"],
         author=data["author_name"],
         company=data["company_name"],

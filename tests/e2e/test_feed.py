@@ -165,6 +165,14 @@ def test_comments_and_votes_update_live_in_a_second_browser(
     other.get_by_role("button", name="Reageren").click()
     expect(page.get_by_text("Hier ook, bij de slager.")).to_be_visible()
 
+    page.get_by_role("button", name="Bewerken").click()
+    expect(page.get_by_label("Tekst", exact=False)).to_have_value(
+        "Een man met een rode jas."
+    )
+    page.get_by_label("Titel").fill(f"{title} (gevonden)")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(other.get_by_role("heading", name=f"{title} (gevonden)")).to_be_visible()
+
 
 def test_bad_input_is_refused_with_a_clear_message(page: Page) -> None:
     login(page, "modehuis@demo.example", DEMO_PASSWORD)
