@@ -7,6 +7,8 @@ from starlette.routing import Route
 from chainels_app import routes
 from chainels_app.api import auth as auth_api
 from chainels_app.api import media as media_api
+from chainels_app.api import sendgrid_webhook as sendgrid_api
+from chainels_app.api import unsubscribe as unsubscribe_api
 from chainels_app.pages.admin import (
     companies_page,
     groups_page,
@@ -34,7 +36,7 @@ from chainels_app.state.feed import FeedState
 from chainels_app.state.middleware import ForgetOtherSessions
 from chainels_app.state.post import PostState
 from chainels_app.state.session import SessionState
-from chainels_app.tasks import housekeeping
+from chainels_app.tasks import digest_timer, housekeeping, mail_worker
 
 http_routes = Starlette(
     routes=[
@@ -42,6 +44,9 @@ http_routes = Starlette(
         Route(routes.AUTH_LOGOUT, auth_api.logout, methods=["POST"]),
         Route(routes.HEALTH, auth_api.health, methods=["GET"]),
         Route(routes.MEDIA, media_api.serve_media, methods=["GET"]),
+        Route(routes.UNSUBSCRIBE, unsubscribe_api.unsubscribe_page, methods=["GET"]),
+        Route(routes.UNSUBSCRIBE, unsubscribe_api.unsubscribe, methods=["POST"]),
+        Route(routes.SENDGRID_EVENTS, sendgrid_api.receive_events, methods=["POST"]),
     ]
 )
 
@@ -51,6 +56,8 @@ app = rx.App(
     stylesheets=["/styles.css"],
 )
 app.register_lifespan_task(housekeeping)
+app.register_lifespan_task(mail_worker)
+app.register_lifespan_task(digest_timer)
 app.add_middleware(ForgetOtherSessions())
 
 _PUBLIC = [SessionState.load_public]

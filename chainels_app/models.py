@@ -419,3 +419,103 @@ class Vote(SQLModel, table=True):
         )
     )
     created_at: datetime = created_at()
+
+
+class MailMode(StrEnum):
+    """How a member receives mail of one kind."""
+
+    INSTANT = "instant"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class MailKind(StrEnum):
+    """What a mail is about; members choose a mode per post kind."""
+
+    ANNOUNCEMENT = "announcement"
+    SURVEY = "survey"
+    EVENT = "event"
+    WARNING = "warning"
+    ALARM = "alarm"
+    INVITE = "invite"
+    PASSWORD_RESET = "password_reset"
+    DIGEST = "digest"
+
+
+class MailStatus(StrEnum):
+    """Where one outgoing mail stands."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DIGEST = "digest"
+    DIGESTED = "digested"
+
+
+class MailPreference(SQLModel, table=True):
+    """A member's choice for one kind of mail; absent means the default."""
+
+    __tablename__ = "mail_preference"
+
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    mode: str = Field(max_length=10)
+    updated_at: datetime = created_at()
+
+
+class MailSuppression(SQLModel, table=True):
+    """An address that gets no more mail: it bounced, complained or left."""
+
+    __tablename__ = "mail_suppression"
+
+    email: str = Field(sa_column=Column(String(254), primary_key=True))
+    reason: str = Field(max_length=20)
+    created_at: datetime = created_at()
+
+
+class OutboxJob(SQLModel, table=True):
+    """A change that must be mailed, written in the change's own transaction.
+
+    One row per post, invite or reset: cheap to write, so publishing stays fast;
+    the mail worker expands it into one :class:`OutboxMail` per recipient.
+    """
+
+    __tablename__ = "outbox_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    ref_id: int | None = None
+    community_id: int | None = foreign_key(
+        "community.id", ondelete="CASCADE", nullable=True
+    )
+    payload: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = created_at()
+    expanded_at: datetime | None = timestamp(nullable=True, index=True)
+    locked_until: datetime | None = timestamp(nullable=True)
+
+
+class OutboxMail(SQLModel, table=True):
+    """One mail to one recipient; the idempotency key makes it exist once."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = foreign_key("outbox_job.id")
+    idempotency_key: str = Field(max_length=300, unique=True)
+    to_address: str = Field(max_length=254)
+    user_id: int | None = foreign_key("app_user.id", ondelete="SET NULL", nullable=True)
+    locale: str = Field(default="nl", max_length=5)
+    kind: str = Field(max_length=20)
+    status: str = Field(default=MailStatus.PENDING, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = created_at()
+    locked_until: datetime | None = timestamp(nullable=True)
+    last_error: str = Field(default="", max_length=500)
+    sent_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = created_at()

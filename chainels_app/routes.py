@@ -22,6 +22,8 @@ MEDIA = "/media/{attachment_id:int}/{variant}"
 AUTH_TICKET = "/auth/ticket"
 AUTH_LOGOUT = "/auth/logout"
 HEALTH = "/api/health"
+UNSUBSCRIBE = "/unsubscribe"
+SENDGRID_EVENTS = "/api/sendgrid/events"
 
 PUBLIC_PAGES = (LOGIN, FORGOT_PASSWORD, RESET_PASSWORD, INVITE)
 MEMBER_PAGES = (HOME, FEED, POST_DETAIL)
@@ -46,6 +48,11 @@ def media_url(attachment_id: int, variant: str = "display") -> str:
 def post_detail(post_id: int) -> str:
     """The page of one post."""
     return f"{POST_DETAIL}?{urlencode({'id': post_id})}"
+
+
+def unsubscribe_url(token: str) -> str:
+    """The page a mail's unsubscribe link opens (and one-click POSTs to)."""
+    return f"{UNSUBSCRIBE}?{urlencode({'t': token})}"
 
 
 def login_url(next_path: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-MAIL_BACKENDS = ("console",)
+MAIL_BACKENDS = ("console", "smtp", "sendgrid")
 
 
 class SettingsError(RuntimeError):
@@ -47,6 +47,18 @@ class Settings:
     max_video_bytes: int
     max_document_bytes: int
     max_image_pixels: int
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    sendgrid_api_key: str
+    sendgrid_host: str
+    sendgrid_webhook_public_key: str
+    mail_images: bool
+    digest_hour: int
+    mail_lease_seconds: int
+    mail_retry_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -73,6 +85,14 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     except ValueError:
         msg = f"{name} must be a whole number, not {raw!r}"
         raise SettingsError(msg) from None
+
+
+def _sendgrid_key(env: dict[str, str], mail_backend: str) -> str:
+    key = env.get("SENDGRID_API_KEY", "")
+    if mail_backend == "sendgrid" and not key:
+        msg = "SENDGRID_API_KEY is required when MAIL_BACKEND=sendgrid"
+        raise SettingsError(msg)
+    return key
 
 
 def _secret_key(env: dict[str, str], data_dir: Path, production: bool) -> str:
@@ -136,6 +156,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_video_bytes=_int(env, "MAX_VIDEO_MB", 200) * 1024 * 1024,
         max_document_bytes=_int(env, "MAX_DOCUMENT_MB", 25) * 1024 * 1024,
         max_image_pixels=_int(env, "MAX_IMAGE_MEGAPIXELS", 40) * 1_000_000,
+        smtp_host=env.get("SMTP_HOST", "localhost"),
+        smtp_port=_int(env, "SMTP_PORT", 25),
+        smtp_starttls=env.get("SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        sendgrid_api_key=_sendgrid_key(env, mail_backend),
+        sendgrid_host=env.get("SENDGRID_HOST", "https://api.sendgrid.com").rstrip("/"),
+        sendgrid_webhook_public_key=env.get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
+        mail_images=env.get("MAIL_IMAGES", "thumbnails") != "none",
+        digest_hour=_int(env, "DIGEST_HOUR", 7),
+        mail_lease_seconds=_int(env, "MAIL_LEASE_SECONDS", 300),
+        mail_retry_seconds=_int(env, "MAIL_RETRY_SECONDS", 30),
     )
 
 

@@ -73,3 +73,15 @@ def mail_dir() -> Iterator[Path]:
     for path in folder.glob("*.eml"):
         path.unlink()
     yield folder
+
+
+def deliver_mail() -> int:
+    """Run the outbox worker with the console transport until nothing is due."""
+    from chainels_app.services import outbox
+    from chainels_app.services.transport import ConsoleTransport
+
+    transport = ConsoleTransport()
+    handled = 0
+    while sent := outbox.send_due(transport):
+        handled += sent
+    return handled

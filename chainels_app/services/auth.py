@@ -18,6 +18,7 @@ from chainels_app import routes
 from chainels_app.models import (
     AuthSession,
     LoginAttempt,
+    MailKind,
     Membership,
     OneTimeToken,
     Role,
@@ -25,7 +26,7 @@ from chainels_app.models import (
     User,
     utcnow,
 )
-from chainels_app.services import audit, mail
+from chainels_app.services import audit, outbox
 from chainels_app.services.errors import DomainError, InvalidInput, NotAuthenticated
 from chainels_app.services.tokens import new_token, token_hash
 from chainels_app.settings import get_settings
@@ -238,9 +239,12 @@ def request_password_reset(session: Session, *, email: str) -> None:
         )
     )
     link = settings.public_base_url + routes.reset_link(token)
-    mail.queue(
+    outbox.queue_message(
         session,
-        mail.compose(to=user.email, locale=user.locale, template="reset", link=link),
+        kind=MailKind.PASSWORD_RESET,
+        to=user.email,
+        locale=user.locale,
+        params={"link": link},
     )
 
 

@@ -19,12 +19,13 @@ from chainels_app.models import (
     Company,
     Group,
     Invite,
+    MailKind,
     Membership,
     Role,
     User,
     utcnow,
 )
-from chainels_app.services import audit, mail
+from chainels_app.services import audit, outbox
 from chainels_app.services.access import Actor, require_admin
 from chainels_app.services.auth import (
     check_password_rules,
@@ -116,15 +117,17 @@ def _send(session: Session, invite: Invite, token: str, community_name: str) -> 
     invite.token_hash = token_hash(token)
     session.add(invite)
     existing = user_by_email(session, invite.email)
-    message = mail.compose(
+    outbox.queue_message(
+        session,
+        kind=MailKind.INVITE,
         to=invite.email,
         locale=existing.locale if existing else "nl",
-        template="invite",
-        community=community_name,
-        link=settings.public_base_url + routes.invite_link(token),
-        days=str(settings.invite_ttl_days),
+        params={
+            "community": community_name,
+            "link": settings.public_base_url + routes.invite_link(token),
+            "days": str(settings.invite_ttl_days),
+        },
     )
-    mail.queue(session, message)
 
 
 def _community_name(session: Session, community_id: int) -> str:

@@ -29,6 +29,7 @@ from chainels_app.models import Attachment, AttachmentKind, Post, utcnow
 from chainels_app.services.access import Actor, Permission
 from chainels_app.services.audience import visible_post
 from chainels_app.services.errors import InvalidInput, NotFound
+from chainels_app.services.transport import InlineImage
 from chainels_app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -410,3 +411,30 @@ def _settle_files_after_rollback(
         return  # a savepoint: its files stay until the outer transaction ends
     session.info.pop(_DOOMED, None)
     _remove(session.info.pop(_WRITTEN, []))
+
+
+def mail_thumbnails(session: Session, *, post_id: int) -> list[InlineImage]:
+    """The post's photo thumbnails, to embed in its mail (a mail has no session)."""
+    images = []
+    for attachment in session.exec(
+        select(Attachment)
+        .where(
+            Attachment.post_id == post_id,
+            Attachment.kind == AttachmentKind.IMAGE,
+            col(Attachment.has_thumbnail).is_(True),
+        )
+        .order_by(Attachment.id)
+        .limit(4)
+    ):
+        path = _path(attachment.storage_key, "thumbnail")
+        if path.exists():
+            extension = attachment.content_type.split("/")[-1]
+            images.append(
+                InlineImage(
+                    cid=f"photo-{attachment.id}@chainels",
+                    data=path.read_bytes(),
+                    content_type=attachment.content_type,
+                    filename=f"foto-{attachment.id}.{extension}",
+                )
+            )
+    return images

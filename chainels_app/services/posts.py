@@ -12,7 +12,7 @@ from dataclasses import asdict
 from sqlmodel import Session, col, select
 
 from chainels_app.models import Attachment, Post, PostGroup, PostKind, utcnow
-from chainels_app.services import audit, live
+from chainels_app.services import audit, live, outbox
 from chainels_app.services.access import Actor, Permission
 from chainels_app.services.audience import addressable_groups, visible_post
 from chainels_app.services.errors import InvalidInput, PermissionDenied
@@ -108,6 +108,7 @@ def create_post(
     _claim_attachments(session, actor, post, attachment_ids or [])
     session.flush()
 
+    outbox.queue_post(session, post=post)
     live.announce(
         session,
         post_event(

@@ -20,6 +20,7 @@ import email
 import email.policy
 import json
 import re
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -117,10 +118,16 @@ def mails_to(mail_dir: Path, address: str) -> list[EmailMessage]:
     return messages
 
 
-def read_invite_link(mail_dir: Path, address: str) -> str:
-    """The invitation link in the newest mail to ``address``."""
-    messages = mails_to(mail_dir, address)
-    assert messages, f"no mail to {address} in {mail_dir}"
+def read_invite_link(mail_dir: Path, address: str, timeout: float = 20) -> str:
+    """The invitation link in the newest mail to ``address``.
+
+    The server's mail worker sends from the outbox within a second or two, so
+    this waits for the mail to arrive.
+    """
+    deadline = time.monotonic() + timeout
+    while not (messages := mails_to(mail_dir, address)):
+        assert time.monotonic() < deadline, f"no mail to {address} in {mail_dir}"
+        time.sleep(0.2)
     body = messages[-1].get_body(preferencelist=("plain",))
     assert body is not None, f"the mail to {address} has no text part"
     match = re.search(r"https?://\S+/invite\?t=\S+", body.get_content())

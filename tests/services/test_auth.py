@@ -12,6 +12,7 @@ from chainels_app.models import AuthSession, utcnow
 from chainels_app.services import auth
 from chainels_app.services.errors import DomainError, InvalidInput, NotAuthenticated
 from chainels_app.settings import get_settings
+from tests.conftest import deliver_mail
 from tests.factories import PASSWORD, make_area
 
 
@@ -99,6 +100,7 @@ def test_password_reset_lifts_the_lock_and_ends_old_sessions(session, mail_dir):
 
     auth.request_password_reset(session, email=email)
     session.commit()
+    deliver_mail()
     body = next(mail_dir.glob("*.eml")).read_text()
     reset_token = re.search(r"/reset\?t=([\w-]+)", body).group(1)
     auth.reset_password(session, token=reset_token, password="a brand new secret")
@@ -115,6 +117,7 @@ def test_reset_for_unknown_address_sends_nothing(session, mail_dir):
     make_area(session)
     auth.request_password_reset(session, email="nobody@binnenstad.test")
     session.commit()
+    assert deliver_mail() == 0
     assert list(mail_dir.glob("*.eml")) == []
 
 

@@ -11,6 +11,7 @@ from sqlmodel import select
 from chainels_app.models import GroupMember, Invite, Membership, Role, utcnow
 from chainels_app.services import auth, invites
 from chainels_app.services.errors import InvalidInput, PermissionDenied
+from tests.conftest import deliver_mail
 from tests.factories import PASSWORD, make_area
 
 
@@ -31,6 +32,7 @@ def _invite(session, area, email="new@shop.test", **overrides) -> str:
 def _last_token() -> str:
     from chainels_app.settings import get_settings
 
+    deliver_mail()
     newest = max(get_settings().mail_dir.glob("*.eml"), key=lambda p: p.name)
     return re.search(r"/invite\?t=([\w-]+)", newest.read_text()).group(1)
 
@@ -186,6 +188,7 @@ def test_bad_invites_are_refused_and_nothing_is_sent(
         _invite(session, area, email=email, **overrides)
     session.rollback()
     assert session.exec(select(Invite)).all() == []
+    assert deliver_mail() == 0
     assert list(mail_dir.glob("*.eml")) == []
 
 

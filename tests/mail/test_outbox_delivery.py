@@ -1,0 +1,210 @@
+"""A post reaches every recipient exactly once: SMTP, SendGrid, faults, a killed worker.
+
+The communities here are large (300 and 2,500 members), so members are inserted
+in bulk with one shared password hash; nobody logs in.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import Session, func, select
+
+from chainels_app.models import (
+    Community,
+    Membership,
+    OutboxMail,
+    PostKind,
+    Role,
+    User,
+    utcnow,
+)
+from chainels_app.services import outbox, posts
+from chainels_app.services.access import actor_in
+from chainels_app.services.auth import hash_password
+from chainels_app.services.sendgrid_transport import SendGridTransport
+from chainels_app.services.smtp_transport import SmtpTransport
+from chainels_app.settings import get_settings
+from tests.mail.conftest import SmtpTestServer
+from tests.mail.sendgrid_recorder import SendGridRecorder
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _community(session: Session, members: int, *, english_every: int = 0) -> User:
+    """A community with ``members`` members and an officer; returns the officer."""
+    community = Community(name="Grote Markt", slug=f"grote-markt-{members}")
+    session.add(community)
+    session.flush()
+    password = hash_password("a shared test password")
+    now = utcnow()
+    rows = [
+        {
+            "email": f"lid{n}@grotemarkt.test",
+            "name": f"Lid {n}",
+            "password_hash": password,
+            "locale": "en" if english_every and n % english_every == 0 else "nl",
+            "is_active": True,
+            "current_community_id": community.id,
+            "password_changed_at": now,
+            "created_at": now,
+        }
+        for n in range(members + 1)
+    ]
+    session.exec(insert(User), params=rows)
+    users = session.exec(select(User.id).order_by(User.id)).all()
+    session.exec(
+        insert(Membership),
+        params=[
+            {
+                "user_id": user_id,
+                "community_id": community.id,
+                "role": Role.POLICE if n == 0 else Role.ENTREPRENEUR,
+                "created_at": now,
+            }
+            for n, user_id in enumerate(users)
+        ],
+    )
+    session.commit()
+    return session.get(User, users[0])
+
+
+def _publish(session: Session, officer: User) -> None:
+    posts.create_post(
+        session,
+        actor=actor_in(
+            session, user=officer, community_id=officer.current_community_id
+        ),
+        kind=PostKind.ANNOUNCEMENT,
+        title="Zakkenrollers op de markt",
+        body="Let op uw tas.",
+        group_ids=[],
+    )
+    session.commit()
+
+
+def _drain(transport) -> None:
+    while outbox.send_due(transport):
+        pass
+
+
+def test_a_post_to_300_members_is_300_mails_over_smtp(
+    session, smtp_server: SmtpTestServer, smtp_settings
+):
+    officer = _community(session, 300, english_every=3)
+    _publish(session, officer)
+    _drain(SmtpTransport(smtp_settings))
+
+    received = smtp_server.messages
+    assert len(received) == 300
+    addresses = Counter(str(m.message["To"]) for m in received)
+    assert len(addresses) == 300 and set(addresses.values()) == {1}
+    assert officer.email not in addresses
+    for item in received:
+        message = item.message
+        number = int(str(message["To"]).removeprefix("lid").split("@")[0])
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        expected = "Read and respond" if number % 3 == 0 else "Lees en reageer"
+        assert expected in text
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "/unsubscribe?t=" in str(message["List-Unsubscribe"])
+
+
+def test_2500_recipients_make_exactly_three_sendgrid_requests(
+    session, tmp_path, sendgrid_recorder: SendGridRecorder
+):
+    officer = _community(session, 2500)
+    _publish(session, officer)
+    _drain(SendGridTransport(sendgrid_recorder.settings(tmp_path)))
+
+    sizes = [len(r.body["personalizations"]) for r in sendgrid_recorder.requests]
+    assert sizes == [1000, 1000, 500]
+    assert len(sendgrid_recorder.accepted) == 2500
+
+
+def _pending(session: Session) -> int:
+    session.expire_all()
+    return outbox.pending_count(session)
+
+
+def _start_worker(recorder: SendGridRecorder, database_url: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MAIL_BACKEND": "sendgrid",
+        "SENDGRID_API_KEY": recorder.api_key,
+        "SENDGRID_HOST": recorder.url,
+        "SECRET_KEY": get_settings().secret_key,
+        "MAIL_LEASE_SECONDS": "2",
+        "MAIL_RETRY_SECONDS": "1",
+    }
+    script = (
+        "import time\n"
+        "from chainels_app.services import outbox\n"
+        "from chainels_app.services.transport import get_transport\n"
+        "transport = get_transport()\n"
+        "while True:\n"
+        "    time.sleep(0.05 if outbox.send_due(transport, limit=1000) else 0.3)\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def test_faults_and_a_killed_worker_still_mean_exactly_one_mail_each(
+    session, engine, tmp_path, sendgrid_recorder: SendGridRecorder
+):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the worker subprocess shares the test's SQLite file")
+    # Two languages: every round of 1,000 mails is two requests, so the kill
+    # below lands in the middle of a round.
+    officer = _community(session, 2500, english_every=2)
+    _publish(session, officer)
+    # Seeded: the first request is refused with 429, later ones with 503.
+    sendgrid_recorder.fail(429, rate=0.2, seed=1)
+    sendgrid_recorder.reset_in = 1
+    sendgrid_recorder.hold_after(1)
+    database_url = str(engine.url)
+
+    worker = _start_worker(sendgrid_recorder, database_url)
+    try:
+        assert sendgrid_recorder.held.wait(timeout=60), "the worker sent nothing"
+        _kill(worker)
+        sendgrid_recorder.release()
+        sendgrid_recorder.fail(503, rate=0.2, seed=4)
+
+        worker = _start_worker(sendgrid_recorder, database_url)
+        deadline = time.monotonic() + 120
+        while _pending(session):
+            assert time.monotonic() < deadline, "the outbox did not drain"
+            time.sleep(0.5)
+    finally:
+        _kill(worker)
+
+    accepted = sendgrid_recorder.accepted
+    assert len(accepted) == 2500
+    assert set(accepted.values()) == {1}
+    assert sendgrid_recorder.dropped >= 1
+    failed_requests = [r for r in sendgrid_recorder.requests if not r.accepted]
+    assert {r.status for r in failed_requests} == {429, 503}
+    sent = session.exec(
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.status == "sent")
+    ).one()
+    assert sent == 2500
