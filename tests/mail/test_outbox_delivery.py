@@ -21,6 +21,7 @@ from sqlmodel import Session, func, select
 from chainels_app.models import (
     Community,
     Membership,
+    OutboxJob,
     OutboxMail,
     PostKind,
     Role,
@@ -208,3 +209,22 @@ def test_faults_and_a_killed_worker_still_mean_exactly_one_mail_each(
         select(func.count()).select_from(OutboxMail).where(OutboxMail.status == "sent")
     ).one()
     assert sent == 2500
+
+
+def test_a_post_to_20000_members_is_queued_not_sent(session):
+    officer = _community(session, 20_000)
+    started = time.perf_counter()
+    _publish(session, officer)
+    publish_seconds = time.perf_counter() - started
+
+    jobs = session.exec(select(func.count()).select_from(OutboxJob)).one()
+    mails = session.exec(select(func.count()).select_from(OutboxMail)).one()
+    assert (jobs, mails) == (1, 0), "publishing writes one job and sends nothing"
+
+    outbox.expand_due(session)
+    session.commit()
+    mails = session.exec(select(func.count()).select_from(OutboxMail)).one()
+    assert mails == 20_000
+    # Not a timing assertion (bench/post_with_mail.py measures that): printed
+    # so a slow publish shows in the test log.
+    print(f"publishing to 20,000 members took {publish_seconds:.3f} s")  # noqa: T201

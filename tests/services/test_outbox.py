@@ -285,3 +285,41 @@ def test_the_console_transport_reports_every_recipient(mail_dir):
     assert {(o.key, o.sent) for o in outcomes} == {("k1", True), ("k2", True)}
     texts = {str(m[0]["To"]): _text(m[0]) for m in _mails(mail_dir).values()}
     assert "https://x/2" in texts["c@d.test"]
+
+
+def test_photos_travel_inside_the_mail_as_thumbnails(session, mail_dir):
+    import io
+
+    from PIL import Image
+
+    from chainels_app.services import media
+
+    area = make_area(session)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), (20, 120, 60)).save(buffer, "JPEG")
+    photo = media.store_upload(
+        session,
+        actor=area.actor(session, "officer"),
+        filename="camera.jpg",
+        data=buffer.getvalue(),
+    )
+    posts.create_post(
+        session,
+        actor=area.actor(session, "officer"),
+        kind=PostKind.ANNOUNCEMENT,
+        title="Verdachte bij de bakker",
+        body="",
+        group_ids=[],
+        attachment_ids=[photo.id],
+    )
+    session.commit()
+    deliver_mail()
+
+    message = _mails(mail_dir)[area.people["shop_owner"].email][0]
+    html = message.get_body(("html",)).get_content()
+    (image,) = [p for p in message.walk() if p.get_content_type() == "image/jpeg"]
+    cid = image["Content-ID"].strip("<>")
+    assert f"cid:{cid}" in html
+    assert image.get_content_disposition() == "inline"
+    assert max(Image.open(io.BytesIO(image.get_content())).size) <= 640
+    assert "/media/" not in html, "a mail client has no session to fetch with"
