@@ -20,6 +20,7 @@ from chainels_app.pages.invite import invite_page
 from chainels_app.pages.login import login_page
 from chainels_app.pages.password import forgot_password_page, reset_password_page
 from chainels_app.pages.post import post_page
+from chainels_app.pages.settings import settings_page
 from chainels_app.state.admin import (
     CompaniesState,
     GroupsState,
@@ -35,6 +36,7 @@ from chainels_app.state.auth import (
 from chainels_app.state.feed import FeedState
 from chainels_app.state.middleware import ForgetOtherSessions
 from chainels_app.state.post import PostState
+from chainels_app.state.preferences import PreferencesState
 from chainels_app.state.session import SessionState
 from chainels_app.tasks import digest_timer, housekeeping, mail_worker
 
@@ -84,6 +86,12 @@ app.add_page(feed_page, route=routes.HOME, title="Tijdlijn", on_load=_FEED)
 app.add_page(feed_page, route=routes.FEED, title="Tijdlijn", on_load=_FEED)
 app.add_page(
     post_page, route=routes.POST_DETAIL, on_load=[SessionState.guard, PostState.load]
+)
+
+app.add_page(
+    settings_page,
+    route=routes.SETTINGS,
+    on_load=[SessionState.guard, PreferencesState.load],
 )
 
 _ADMIN = SessionState.guard_admin

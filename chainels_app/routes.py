@@ -16,6 +16,7 @@ ADMIN_COMPANIES = "/admin/companies"
 ADMIN_GROUPS = "/admin/groups"
 
 POST_DETAIL = "/post"
+SETTINGS = "/settings"
 
 # HTTP routes beside the Reflex app.
 MEDIA = "/media/{attachment_id:int}/{variant}"
@@ -26,7 +27,7 @@ UNSUBSCRIBE = "/unsubscribe"
 SENDGRID_EVENTS = "/api/sendgrid/events"
 
 PUBLIC_PAGES = (LOGIN, FORGOT_PASSWORD, RESET_PASSWORD, INVITE)
-MEMBER_PAGES = (HOME, FEED, POST_DETAIL)
+MEMBER_PAGES = (HOME, FEED, POST_DETAIL, SETTINGS)
 ADMIN_PAGES = (ADMIN_MEMBERS, ADMIN_INVITES, ADMIN_COMPANIES, ADMIN_GROUPS)
 
 

@@ -21,6 +21,8 @@ _PREFIXES = (
     "lang.",
     "post.",
     "composer.",
+    "settings.",
+    "unsubscribe.",
 )
 
 

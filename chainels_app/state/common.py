@@ -70,6 +70,19 @@ async def as_member(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> 
     return await db.run(_as_member, session_token(state), fn, kwargs)
 
 
+def _as_user(
+    session: Session, token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]
+) -> T:
+    user = auth.authenticate(session, token=token)
+    return fn(session, user=user, **kwargs)
+
+
+async def as_user(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call ``fn(session, user=..., **kwargs)`` for the logged-in person's own
+    settings, which do not depend on a community."""
+    return await db.run(_as_user, session_token(state), fn, kwargs)
+
+
 async def as_admin(state: rx.State, fn: Callable[..., T], /, **kwargs: Any) -> T:
     """As :func:`as_member`, for the admin pages: only administrators pass.
 

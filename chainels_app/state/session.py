@@ -53,6 +53,7 @@ class _Viewer:
 # Navigation entries and the permission each needs; entries appear as they land.
 _NAVIGATION = (
     ("nav.feed", routes.FEED, Permission.READ),
+    ("nav.settings", routes.SETTINGS, Permission.READ),
     ("nav.admin", routes.ADMIN_MEMBERS, Permission.ADMINISTER),
 )
 

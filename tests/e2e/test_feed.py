@@ -191,3 +191,16 @@ def test_bad_input_is_refused_with_a_clear_message(page: Page) -> None:
     page.get_by_label("Titel").fill("   ")
     page.get_by_role("button", name="Plaatsen").click()
     expect(page.get_by_role("alert")).to_contain_text("titel")
+
+
+def test_a_member_chooses_how_mail_arrives(page: Page) -> None:
+    login(page, "opticien@demo.example", DEMO_PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="Instellingen").click()
+    choice = page.get_by_role("combobox", name="Mededeling")
+    expect(choice).to_have_value("instant")
+    choice.select_option(label="Uit")
+    expect(page.get_by_text("Opgeslagen.")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_role("combobox", name="Mededeling")).to_have_value("off")
+    expect(page.get_by_text("Een alarm dat aan u gericht is")).to_be_visible()

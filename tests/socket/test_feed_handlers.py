@@ -22,6 +22,7 @@ from chainels_app.services import posts
 from chainels_app.state.composer import ComposerState
 from chainels_app.state.feed import FeedState
 from chainels_app.state.post import PostState
+from chainels_app.state.preferences import PreferencesState
 from tests.socket.conftest import TabClient, World, handler_name
 
 pytestmark = pytest.mark.socket
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.socket
 OpenTab = Callable[..., Awaitable[TabClient]]
 Login = Callable[[str], Awaitable[str]]
 
-MEMBER_STATES = (FeedState, ComposerState, PostState)
+MEMBER_STATES = (FeedState, ComposerState, PostState, PreferencesState)
 # Reflex's own handlers, the listener (started by load itself) and the upload
 # handler (reached over HTTP, not the socket) are not called here.
 NOT_CALLED = frozenset(rx.State.event_handlers) | {"listen", "upload"}
@@ -86,6 +87,13 @@ def calls(post_id: int, group_id: int) -> list[tuple[type, str, dict[str, Any], 
         (PostState, "save_edit", {"form": {"title": "Nep", "body": ""}}, post_path),
         (PostState, "remove", {"form": {"reason": "weg"}}, post_path),
         (PostState, "delete", {}, post_path),
+        (PreferencesState, "load", {}, routes.SETTINGS),
+        (
+            PreferencesState,
+            "set_mode",
+            {"kind": "announcement", "mode": "digest"},
+            routes.SETTINGS,
+        ),
     ]
 
 
