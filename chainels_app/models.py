@@ -436,6 +436,7 @@ class MailKind(StrEnum):
     SURVEY = "survey"
     EVENT = "event"
     WARNING = "warning"
+    COMMENT = "comment"
     ALARM = "alarm"
     INVITE = "invite"
     PASSWORD_RESET = "password_reset"

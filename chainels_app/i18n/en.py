@@ -186,6 +186,8 @@ MESSAGES: dict[str, str] = {
     "unsubscribe.confirm": "Do you want to stop receiving these e-mails?",
     "unsubscribe.button": "Unsubscribe",
     "unsubscribe.done": "You are unsubscribed. You can undo this in the app at any time.",
+    "post.kind.comment": "Comment on your post",
+    "mail.comment.subject": "{author} commented on: {title}",
     "mail.invite.subject": "Invitation to {community}",
     "mail.invite.body": "You are invited to the closed platform of {community}.\n\nOpen this link to create your account:\n{link}\n\nThe link works once and expires after {days} days.\n",
     "mail.password_reset.subject": "Set a new password",

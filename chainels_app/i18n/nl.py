@@ -186,6 +186,8 @@ MESSAGES: dict[str, str] = {
     "unsubscribe.confirm": "Wilt u deze e-mails niet meer ontvangen?",
     "unsubscribe.button": "Afmelden",
     "unsubscribe.done": "U bent afgemeld. U kunt dit altijd terugdraaien in de app.",
+    "post.kind.comment": "Reactie op uw bericht",
+    "mail.comment.subject": "{author} reageerde op: {title}",
     "mail.invite.subject": "Uitnodiging voor {community}",
     "mail.invite.body": "U bent uitgenodigd voor het besloten platform van {community}.\n\nOpen deze link om uw account aan te maken:\n{link}\n\nDe link werkt één keer en verloopt na {days} dagen.\n",
     "mail.password_reset.subject": "Nieuw wachtwoord instellen",

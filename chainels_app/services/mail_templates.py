@@ -119,3 +119,41 @@ def digest_content(posts: list[PostForMail], locale: str) -> Content:
         f'<a href="{UNSUBSCRIBE_TAG}">{escape(unsubscribe)}</a>',
     )
     return Content(subject=subject, text=text, html=html)
+
+
+@dataclass(frozen=True)
+class CommentForMail:
+    """What a comment mail shows."""
+
+    post_id: int
+    post_title: str
+    author: str
+    company: str
+    body: str
+
+
+def comment_content(comment: CommentForMail, locale: str) -> Content:
+    """A reaction to the recipient's post, with a link to answer it."""
+    base = get_settings().public_base_url
+    link = base + routes.post_detail(comment.post_id)
+    byline = (
+        f"{comment.author} · {comment.company}" if comment.company else comment.author
+    )
+    subject = translate(
+        locale, "mail.comment.subject", author=comment.author, title=comment.post_title
+    )
+    open_in_app = translate(locale, "mail.post.open")
+    kind = translate(locale, "post.kind.comment")
+    unsubscribe = translate(locale, "mail.post.unsubscribe", kind=kind.lower())
+    text = (
+        f"{byline}:\n\n{comment.body}\n\n{open_in_app}: {link}\n\n"
+        f"--\n{unsubscribe}: {UNSUBSCRIBE_TAG}\n"
+    )
+    body = escape(comment.body).replace("\n", "<br>")
+    html = _frame(
+        f'<p style="color:#60646c;font-size:13px">{escape(byline)}</p>'
+        f"<p>{body}</p>"
+        f'<p><a href="{escape(link)}">{escape(open_in_app)}</a></p>',
+        f'<a href="{UNSUBSCRIBE_TAG}">{escape(unsubscribe)}</a>',
+    )
+    return Content(subject=subject, text=text, html=html)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from chainels_app import routes
 from chainels_app.models import (
+    Comment,
     Community,
     Company,
     GroupMember,
@@ -40,8 +41,10 @@ from chainels_app.models import (
 from chainels_app.services import preferences
 from chainels_app.services.mail_templates import (
     UNSUBSCRIBE_TAG,
+    CommentForMail,
     Content,
     PostForMail,
+    comment_content,
     digest_content,
     message_content,
     post_content,
@@ -56,6 +59,7 @@ MAX_DELAY_SECONDS = 6 * 3600
 EXPAND_CHUNK = 1000
 POST_JOB = "post"
 DIGEST_JOB = "digest"
+COMMENT_JOB = "comment"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,13 @@ def queue_post(session: Session, *, post: Post) -> OutboxJob:
     job = OutboxJob(kind=POST_JOB, ref_id=post.id, community_id=post.community_id)
     session.add(job)
     return job
+
+
+def queue_comment(session: Session, *, comment: Comment, community_id: int) -> None:
+    """Tell the post's author about a reaction, once this transaction commits."""
+    session.add(
+        OutboxJob(kind=COMMENT_JOB, ref_id=comment.id, community_id=community_id)
+    )
 
 
 def queue_message(
@@ -130,6 +141,26 @@ def _post_recipients(session: Session, post: Post) -> list[tuple]:
     return list(session.exec(query))
 
 
+def _comment_recipients(session: Session, comment_id: int) -> list[tuple]:
+    """The author of the commented post, unless they wrote the comment or opted out."""
+    comment = session.get(Comment, comment_id)
+    post = session.get(Post, comment.post_id) if comment else None
+    if post is None or post.deleted_at is not None or post.author_id is None:
+        return []
+    if post.author_id == comment.author_id:
+        return []
+    author = session.get(User, post.author_id)
+    if author is None or not author.is_active:
+        return []
+    if session.get(MailSuppression, author.email) is not None:
+        return []
+    chosen = preferences.modes_of(session, user_id=author.id)
+    mode = preferences.mode_for(chosen, COMMENT_JOB)
+    if mode == MailMode.OFF:
+        return []
+    return [(author.id, author.email, author.locale, mode)]
+
+
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
     dialect = session.get_bind().dialect.name
     for start in range(0, len(rows), EXPAND_CHUNK):
@@ -176,6 +207,8 @@ def _expand(session: Session, job: OutboxJob) -> int:
         rows = _mail_rows(job, recipients, post.kind)
     elif job.kind == DIGEST_JOB:
         return 0  # written whole by queue_digests
+    elif job.kind == COMMENT_JOB:
+        rows = _mail_rows(job, _comment_recipients(session, job.ref_id), COMMENT_JOB)
     else:
         payload = json.loads(job.payload)
         suppressed = session.get(MailSuppression, payload["to"]) is not None
@@ -288,10 +321,33 @@ def _post_for_mail(session: Session, post_id: int) -> PostForMail | None:
     )
 
 
+def _comment_for_mail(session: Session, comment_id: int) -> CommentForMail | None:
+    row = session.exec(
+        select(Comment, Post.title, User.name, Company.name)
+        .join(Post, Post.id == Comment.post_id)
+        .join(User, User.id == Comment.author_id, isouter=True)
+        .join(Company, Company.id == Comment.company_id, isouter=True)
+        .where(Comment.id == comment_id, col(Post.deleted_at).is_(None))
+    ).first()
+    if row is None:
+        return None
+    comment, title, author, company = row
+    return CommentForMail(
+        post_id=comment.post_id,
+        post_title=title,
+        author=author or "",
+        company=company or "",
+        body=comment.body,
+    )
+
+
 def _content(session: Session, job: OutboxJob, locale: str) -> Content | None:
     if job.kind == POST_JOB:
         post = _post_for_mail(session, job.ref_id)
         return post_content(post, locale) if post else None
+    if job.kind == COMMENT_JOB:
+        comment = _comment_for_mail(session, job.ref_id)
+        return comment_content(comment, locale) if comment else None
     if job.kind == DIGEST_JOB:
         found = [_post_for_mail(session, i) for i in json.loads(job.payload)["posts"]]
         shown = [post for post in found if post is not None]

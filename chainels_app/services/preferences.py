@@ -22,7 +22,13 @@ from chainels_app.settings import get_settings
 logger = logging.getLogger(__name__)
 
 # The kinds a member chooses a mode for, in the order the settings page shows.
-CHOOSABLE = (MailKind.ANNOUNCEMENT, MailKind.SURVEY, MailKind.EVENT, MailKind.WARNING)
+CHOOSABLE = (
+    MailKind.ANNOUNCEMENT,
+    MailKind.SURVEY,
+    MailKind.EVENT,
+    MailKind.WARNING,
+    MailKind.COMMENT,
+)
 # Mail that always goes out at once, whatever was chosen.
 ALWAYS_INSTANT = (MailKind.ALARM, MailKind.INVITE, MailKind.PASSWORD_RESET)
 ALL_KINDS = "all"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from chainels_app.models import Comment, Company, User, Vote
-from chainels_app.services import live
+from chainels_app.services import live, outbox
 from chainels_app.services.access import Actor
 from chainels_app.services.audience import visible_post
 from chainels_app.services.errors import InvalidInput
@@ -46,6 +46,7 @@ def add_comment(session: Session, *, actor: Actor, post_id: int, body: str) -> C
     )
     session.add(comment)
     session.flush()
+    outbox.queue_comment(session, comment=comment, community_id=post.community_id)
     view = comments_of(session, actor=actor, post_id=post.id, after_id=comment.id - 1)
     count = _comment_count(session, post.id)
     live.announce(

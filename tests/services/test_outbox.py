@@ -323,3 +323,50 @@ def test_photos_travel_inside_the_mail_as_thumbnails(session, mail_dir):
     assert image.get_content_disposition() == "inline"
     assert max(Image.open(io.BytesIO(image.get_content())).size) <= 640
     assert "/media/" not in html, "a mail client has no session to fetch with"
+
+
+def test_two_workers_never_claim_the_same_mail(session, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED claims need PostgreSQL; SQLite runs one worker")
+    from sqlmodel import Session
+
+    area = make_area(session)
+    _post(session, area)
+    outbox.expand_due(session)
+    session.commit()
+
+    with Session(engine) as first, Session(engine) as second:
+        mine = outbox.claim_due(first, limit=2)
+        theirs = outbox.claim_due(second, limit=10)
+        first.commit()
+        second.commit()
+    assert len(mine) == 2
+    assert len(theirs) == 1
+    assert {m.key for m in mine}.isdisjoint({m.key for m in theirs})
+
+
+def test_a_comment_mails_the_posts_author_only(session, mail_dir):
+    from chainels_app.services import reactions
+
+    area = make_area(session)
+    post = _post(session, area)
+    deliver_mail()
+    for path in mail_dir.glob("*.eml"):
+        path.unlink()
+
+    reactions.add_comment(
+        session,
+        actor=area.actor(session, "shop_owner"),
+        post_id=post.id,
+        body="Gezien!",
+    )
+    reactions.add_comment(
+        session, actor=area.actor(session, "officer"), post_id=post.id, body="Dank"
+    )
+    session.commit()
+    deliver_mail()
+    (message,) = _mails(mail_dir)[area.people["officer"].email]
+    assert list(_mails(mail_dir)) == [area.people["officer"].email]
+    assert "Gezien!" in _text(message)
+    assert "Bakkerij De Korf" in _text(message)
+    assert message["Subject"] == "Shop Owner reageerde op: Nepbiljetten"
