@@ -1,8 +1,11 @@
 """Harness for socket tests: the real backend in-process, driven like a browser tab.
 
-The backend is served once per test session by uvicorn in a thread, without a
-frontend build, on its own SQLite file. A :class:`TabClient` speaks Reflex's
-websocket protocol with a session cookie, the way a browser tab would.
+The backend is served once for this folder by uvicorn in a thread, without a
+frontend build, on its own SQLite file. It stops when the folder's tests end:
+its lifespan tasks (the mail worker among them) reach the database through
+``db.get_engine``, which later tests point at databases of their own.
+A :class:`TabClient` speaks Reflex's websocket protocol with a session cookie,
+the way a browser tab would.
 """
 
 from __future__ import annotations
@@ -67,9 +70,9 @@ def _build_asgi_app(workdir: Path) -> Any:
         return app_module.app()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def socket_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One database for the whole session, installed as the app's engine."""
+    """One database for this folder's tests, installed as the app's engine."""
     path = tmp_path_factory.mktemp("socket-db") / "socket.db"
     engine = db.make_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
@@ -79,11 +82,11 @@ def socket_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def backend_url(
     socket_engine: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The base URL of the backend, started once for the session."""
+    """The base URL of the backend, started once for this folder."""
     asgi_app = _build_asgi_app(tmp_path_factory.mktemp("reflex"))
     sock = _free_socket()
     config = uvicorn.Config(asgi_app, lifespan="on", log_level="warning")
@@ -105,7 +108,7 @@ def backend_url(
     sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def allowed_origin() -> str:
     """The one origin whose pages may open the websocket."""
     return get_settings().public_base_url
@@ -151,9 +154,9 @@ def _membership_ids(session: Session, area: Area) -> dict[str, int]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(socket_engine: Any) -> World:
-    """The people and rows the socket tests act on, made once per session."""
+    """The people and rows the socket tests act on, made once for this folder."""
     with db.session_scope() as session:
         area = make_area(session, "Binnenstad")
         other = make_area(session, "Havenkwartier")
@@ -186,7 +189,7 @@ def _issue_ticket(session: Session, email: str) -> str:
     return auth.issue_login_ticket(session, user=user)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def login(backend_url: str) -> Callable[[str], Awaitable[str]]:
     """Log in the real way and return the ``Cookie`` header of the session."""
 
