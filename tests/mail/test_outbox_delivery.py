@@ -6,6 +6,7 @@ in bulk with one shared password hash; nobody logs in.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -13,11 +14,17 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, func, select
+from starlette.applications import Starlette
+from starlette.routing import Route
 
+from chainels_app import routes
+from chainels_app.api import unsubscribe as unsubscribe_api
 from chainels_app.models import (
     Community,
     Membership,
@@ -28,7 +35,7 @@ from chainels_app.models import (
     User,
     utcnow,
 )
-from chainels_app.services import outbox, posts
+from chainels_app.services import outbox, posts, preferences
 from chainels_app.services.access import actor_in
 from chainels_app.services.auth import hash_password
 from chainels_app.services.sendgrid_transport import SendGridTransport
@@ -116,7 +123,50 @@ def test_a_post_to_300_members_is_300_mails_over_smtp(
         expected = "Read and respond" if number % 3 == 0 else "Lees en reageer"
         assert expected in text
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-        assert "/unsubscribe?t=" in str(message["List-Unsubscribe"])
+        user_id, kind = preferences.read_token(_unsubscribe_token(message))
+        assert (session.get(User, user_id).email, kind) == (
+            str(message["To"]),
+            "announcement",
+        ), "every mail's link unsubscribes its own recipient"
+
+    # A mail client's one-click POST to the header's link, without cookies,
+    # keeps the next post from that member only.
+    leaver = received[0].message
+    link = urlsplit(_unsubscribe_link(leaver))
+    answer = asyncio.run(_one_click(f"{link.path}?{link.query}"))
+    assert answer.status_code == 200
+    smtp_server.messages.clear()
+    _publish(session, officer)
+    _drain(SmtpTransport(smtp_settings))
+    addresses = {str(m.message["To"]) for m in smtp_server.messages}
+    assert len(addresses) == 299
+    assert str(leaver["To"]) not in addresses
+
+
+def _unsubscribe_link(message) -> str:
+    """The web link of a ``List-Unsubscribe`` header."""
+    links = [part.strip(" <>") for part in str(message["List-Unsubscribe"]).split(",")]
+    return next(link for link in links if link.startswith("http"))
+
+
+def _unsubscribe_token(message) -> str:
+    return parse_qs(urlsplit(_unsubscribe_link(message)).query)["t"][0]
+
+
+async def _one_click(url: str) -> httpx.Response:
+    """What a mail client sends for RFC 8058 one-click: no cookies, one field."""
+    app = Starlette(
+        routes=[
+            Route(routes.UNSUBSCRIBE, unsubscribe_api.unsubscribe, methods=["POST"])
+        ]
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mail") as client:
+        return await client.post(
+            url,
+            content="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
 
 def test_2500_recipients_make_exactly_three_sendgrid_requests(
