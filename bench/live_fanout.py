@@ -277,6 +277,12 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     sizes = [int(size) for size in args.tabs.split(",")]
+    from chainels_app.state.feed import FRESH_LIMIT
+
+    if args.posts + 1 > FRESH_LIMIT:
+        # With the warm-up post, more would overflow the live cards of a tab,
+        # and an overflowing post is counted, not delivered as a card.
+        parser.error(f"--posts can be at most {FRESH_LIMIT - 1}")
 
     with tempfile.TemporaryDirectory(prefix="live-fanout-") as tmp:
         os.environ.pop("REDIS_URL", None)

@@ -36,6 +36,8 @@ def reflex_env(workdir: Path, **settings: str) -> dict[str, str]:
     env.update(
         {
             environment.REFLEX_SKIP_COMPILE.name: "true",
+            # As `make run` serves it: production mode checks var types shallowly.
+            environment.REFLEX_ENV_MODE.name: "prod",
             environment.REFLEX_WEB_WORKDIR.name: str(workdir / "web"),
             environment.REFLEX_STATES_WORKDIR.name: str(workdir / "states"),
             "REFLEX_TELEMETRY_ENABLED": "false",

@@ -72,6 +72,7 @@ MESSAGES: dict[str, str] = {
     "composer.close": "Close",
     "composer.published": "Your post is published.",
     "composer.as_company": "You post on behalf of {company}.",
+    "feed.show_waiting": "Show new posts ({count})",
     "feed.load_more": "Load more",
     "feed.all_kinds": "All kinds",
     "feed.all_groups": "All groups",

@@ -72,6 +72,7 @@ MESSAGES: dict[str, str] = {
     "composer.close": "Sluiten",
     "composer.published": "Uw bericht is geplaatst.",
     "composer.as_company": "U plaatst namens {company}.",
+    "feed.show_waiting": "Nieuwe berichten tonen ({count})",
     "feed.load_more": "Meer laden",
     "feed.all_kinds": "Alle soorten",
     "feed.all_groups": "Alle groepen",

@@ -69,6 +69,16 @@ def feed_page() -> rx.Component:
         _filters(),
         error_callout(FeedState.error),
         rx.cond(
+            FeedState.waiting > 0,
+            rx.button(
+                t("feed.show_waiting").replace(
+                    "{count}", FeedState.waiting.to_string()
+                ),
+                on_click=FeedState.show_waiting,
+                width="100%",
+            ),
+        ),
+        rx.cond(
             (FeedState.posts.length() > 0) | (FeedState.fresh.length() > 0),
             rx.vstack(
                 rx.foreach(FeedState.fresh, _card),

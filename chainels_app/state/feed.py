@@ -31,7 +31,9 @@ from chainels_app.state.session import SessionState
 
 logger = logging.getLogger(__name__)
 
-FRESH_LIMIT = 100
+# Reflex sends a changed list whole, to every tab: past this many live cards a
+# new post is counted ("show new posts") instead of making every delta longer.
+FRESH_LIMIT = 10
 SESSION_RECHECK_SECONDS = 60
 
 
@@ -107,10 +109,14 @@ class LiveListener(rx.State, mixin=True):
                         return
                     checked_at = time.monotonic()
                 async with self:
-                    if self._generation != generation:
+                    # The locked state itself, not the background proxy: the
+                    # proxy's checks on every attribute cost more than the
+                    # change, a thousand times over for a thousand tabs.
+                    state = self.__wrapped__
+                    if state._generation != generation:
                         return
-                    if self._reaches(event):
-                        await self._apply(event)
+                    if state._reaches(event):
+                        await state._apply(event)
 
     async def _apply(self, event: live.LiveEvent) -> None:
         raise NotImplementedError
@@ -120,10 +126,13 @@ class FeedState(LiveListener, rx.State):
     """The feed page.
 
     Live arrivals go into ``fresh`` and counts into small dicts, so an event costs
-    each tab a small delta instead of a resend of every card it holds.
+    each tab a small delta instead of a resend of every card it holds. Once
+    ``fresh`` is full, arrivals are only counted in ``waiting`` until the member
+    asks to see them.
     """
 
     fresh: list[PostCard] = []  # noqa: RUF012
+    waiting: int = 0
     posts: list[PostCard] = []  # noqa: RUF012
     vote_counts: dict[str, int] = {}  # noqa: RUF012
     comment_counts: dict[str, int] = {}  # noqa: RUF012
@@ -135,6 +144,7 @@ class FeedState(LiveListener, rx.State):
     groups: list[FilterOption] = []  # noqa: RUF012
     error: str = ""
     _shown: set[str] = set()  # noqa: RUF012
+    _waiting_ids: set[str] = set()  # noqa: RUF012
     _oldest_id: int = 0
     _locale_code: str = DEFAULT_LOCALE
 
@@ -154,7 +164,7 @@ class FeedState(LiveListener, rx.State):
         ]
         if replace_all:
             self.fresh, self.posts = [], cards
-            self._shown = set()
+            self._shown, self._waiting_ids, self.waiting = set(), set(), 0
             self.vote_counts, self.comment_counts, self.my_votes = {}, {}, {}
         else:
             self.posts = [*self.posts, *cards]
@@ -208,6 +218,11 @@ class FeedState(LiveListener, rx.State):
     async def listen(self):
         """Keep the feed current while the page is open."""
         await self._listen()
+
+    @rx.event
+    async def show_waiting(self):
+        """Show the posts that were only counted, newest first, from the database."""
+        return await self._reload()
 
     @rx.event
     async def load_more(self):
@@ -264,6 +279,8 @@ class FeedState(LiveListener, rx.State):
         return replace(card, mine=event.author_id == self._viewer_id)
 
     def _replace_everywhere(self, post_id: str, card: PostCard | None) -> None:
+        # Only a list that holds the post is assigned: an assigned list is sent
+        # to the tab whole.
         def swap(cards: list[PostCard]) -> list[PostCard]:
             return [
                 card if c.id == post_id else c
@@ -271,15 +288,31 @@ class FeedState(LiveListener, rx.State):
                 if c.id != post_id or card is not None
             ]
 
-        self.fresh, self.posts = swap(self.fresh), swap(self.posts)
+        if any(c.id == post_id for c in self.fresh):
+            self.fresh = swap(self.fresh)
+        if any(c.id == post_id for c in self.posts):
+            self.posts = swap(self.posts)
+
+    def _arrive(self, post_id: str, event: live.LiveEvent) -> None:
+        if not self._matches_filters(event):
+            return
+        if len(self.fresh) < FRESH_LIMIT:
+            self.fresh = [self._card_of(event), *self.fresh]
+            self._shown = self._shown | {post_id}
+        else:
+            self._waiting_ids = self._waiting_ids | {post_id}
+            self.waiting = len(self._waiting_ids)
 
     async def _apply(self, event: live.LiveEvent) -> None:
         post_id = str(event.post_id)
+        if post_id in self._waiting_ids:
+            if event.kind == live.POST_REMOVED:
+                self._waiting_ids = self._waiting_ids - {post_id}
+                self.waiting = len(self._waiting_ids)
+            return
         shown = post_id in self._shown
         if event.kind == live.POST_CREATED and not shown:
-            if self._matches_filters(event):
-                self.fresh = [self._card_of(event), *self.fresh][:FRESH_LIMIT]
-                self._shown = self._shown | {post_id}
+            self._arrive(post_id, event)
         elif not shown:
             return
         elif event.kind == live.POST_CHANGED:

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from chainels_app.services import live
+from chainels_app.state.feed import FRESH_LIMIT, FeedState
 from tests.live.conftest import (
+    VAR_SUFFIX,
     WAIT_SECONDS,
     Deployment,
     FeedTab,
@@ -112,3 +114,42 @@ async def test_post_on_one_worker_reaches_a_tab_on_the_other(
     await poster.publish(across)
     await reader.wait_for_post(across)
     assert reader.feed_titles()[0] == across
+
+
+async def test_a_full_feed_counts_new_posts_until_asked(
+    tabs: MakeTab, one_worker: Deployment
+):
+    officer, shop_owner = await open_feeds(tabs, one_worker, "officer", "shop_owner")
+    await until_live(officer, shop_owner)
+    feed = FeedState.get_full_name()
+    # The probe posts that showed the listener runs are live cards already.
+    probes = len(shop_owner.state[feed][f"fresh{VAR_SUFFIX}"])
+    for number in range(FRESH_LIMIT - probes):
+        filler = title(f"Melding {number}")
+        await officer.publish(filler)
+        await shop_owner.wait_for_post(filler)
+    assert len(shop_owner.state[feed][f"fresh{VAR_SUFFIX}"]) == FRESH_LIMIT
+
+    # The feed is full: a new post is counted, and no card list is resent.
+    start = len(shop_owner.updates)
+    overflow = title("Inbraak in de nacht")
+    await officer.publish(overflow)
+    await shop_owner.wait_for(_waiting_is(1), since=start)
+    await asyncio.sleep(GRACE_SECONDS)
+    assert not shop_owner.received(overflow)
+    sent = [(u.get("delta") or {}).get(feed, {}) for u in shop_owner.updates[start:]]
+    assert not any(f"fresh{VAR_SUFFIX}" in d or f"posts{VAR_SUFFIX}" in d for d in sent)
+
+    start = len(shop_owner.updates)
+    await shop_owner.send(f"{feed}.show_waiting", {})
+    await shop_owner.wait_for(_waiting_is(0), since=start)
+    await shop_owner.wait_for_post(overflow)
+    assert shop_owner.feed_titles()[0] == overflow
+
+
+def _waiting_is(count: int) -> Callable[[dict], bool]:
+    def check(update: dict) -> bool:
+        feed = (update.get("delta") or {}).get(FeedState.get_full_name(), {})
+        return feed.get(f"waiting{VAR_SUFFIX}") == count
+
+    return check

@@ -73,6 +73,7 @@ def calls(post_id: int, group_id: int) -> list[tuple[type, str, dict[str, Any], 
     return [
         (FeedState, "load", {}, routes.FEED),
         (FeedState, "load_more", {}, routes.FEED),
+        (FeedState, "show_waiting", {}, routes.FEED),
         (FeedState, "set_kind_filter", {"kind": "announcement"}, routes.FEED),
         (FeedState, "set_group_filter", {"group_id": "1"}, routes.FEED),
         (FeedState, "toggle_vote", {"post_id": str(post_id)}, routes.FEED),
