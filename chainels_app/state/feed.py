@@ -167,7 +167,7 @@ class FeedState(LiveListener, rx.State):
             self._shown, self._waiting_ids, self.waiting = set(), set(), 0
             self.vote_counts, self.comment_counts, self.my_votes = {}, {}, {}
         else:
-            self.posts = [*self.posts, *cards]
+            self.posts = [*self._cards("posts"), *cards]
         self._shown = self._shown | {card.id for card in cards}
         self.vote_counts = {**self.vote_counts, **{i: v for i, v, _, _ in counts}}
         self.comment_counts = {
@@ -265,8 +265,15 @@ class FeedState(LiveListener, rx.State):
         self.vote_counts = {**self.vote_counts, post_id: count}
         self.my_votes = {**self.my_votes, post_id: voted}
 
+    def _cards(self, name: str) -> list[PostCard]:
+        # The list itself: reading the field wraps every card in a change-tracking
+        # proxy, which a new list would then hold and send through the proxy.
+        return self.get_value(name)
+
     def _voted_on_card(self, post_id: str) -> bool:
-        cards = (c for c in (*self.fresh, *self.posts) if c.id == post_id)
+        cards = (
+            c for c in (*self._cards("fresh"), *self._cards("posts")) if c.id == post_id
+        )
         return next((c.voted for c in cards), False)
 
     def _matches_filters(self, event: live.LiveEvent) -> bool:
@@ -288,16 +295,17 @@ class FeedState(LiveListener, rx.State):
                 if c.id != post_id or card is not None
             ]
 
-        if any(c.id == post_id for c in self.fresh):
-            self.fresh = swap(self.fresh)
-        if any(c.id == post_id for c in self.posts):
-            self.posts = swap(self.posts)
+        for name in ("fresh", "posts"):
+            cards = self._cards(name)
+            if any(c.id == post_id for c in cards):
+                setattr(self, name, swap(cards))
 
     def _arrive(self, post_id: str, event: live.LiveEvent) -> None:
         if not self._matches_filters(event):
             return
-        if len(self.fresh) < FRESH_LIMIT:
-            self.fresh = [self._card_of(event), *self.fresh]
+        fresh = self._cards("fresh")
+        if len(fresh) < FRESH_LIMIT:
+            self.fresh = [self._card_of(event), *fresh]
             self._shown = self._shown | {post_id}
         else:
             self._waiting_ids = self._waiting_ids | {post_id}
