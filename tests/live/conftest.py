@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import reflex as rx
-import socketio
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
@@ -32,10 +29,8 @@ from chainels_app.settings import get_settings
 from chainels_app.state.composer import ComposerState
 from chainels_app.state.feed import FeedState
 from tests.factories import PASSWORD, Area, make_area
+from tests.reflex_tab import VAR_SUFFIX, ReflexTab
 
-ROOT_STATE = rx.State.get_full_name()
-EVENT_NAMESPACE = "/_event"
-VAR_SUFFIX = "_rx_state_"
 FEED = "/feed"
 WAIT_SECONDS = 15
 
@@ -60,72 +55,27 @@ def post_form(title: str, *group_ids: int) -> dict[str, Any]:
     return {"form": form}
 
 
-class FeedTab:
-    """One browser tab on the feed: a socket with a client token and a cookie."""
+class FeedTab(ReflexTab):
+    """One browser tab on the feed, with a member's session cookie."""
+
+    page = FEED
+    wait_seconds = WAIT_SECONDS
 
     def __init__(self, base_url: str, *, cookie: str, token: str | None = None):
-        self.base_url = base_url
+        headers = {"Cookie": cookie, "Origin": get_settings().public_base_url}
+        super().__init__(base_url, headers=headers, token=token)
         self.cookie = cookie
-        # A browser keeps this token in sessionStorage: it survives reconnects.
-        self.token = token or str(uuid.uuid4())
-        self.headers = {"Cookie": cookie, "Origin": get_settings().public_base_url}
-        self.updates: list[dict[str, Any]] = []
-        self.state: dict[str, dict[str, Any]] = {}
-        self._arrived = asyncio.Condition()
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("event", self._on_update, namespace=EVENT_NAMESPACE)
-
-    async def _on_update(self, update: dict[str, Any]) -> None:
-        for substate, values in (update.get("delta") or {}).items():
-            self.state.setdefault(substate, {}).update(values)
-        async with self._arrived:
-            self.updates.append(update)
-            self._arrived.notify_all()
 
     async def open(self) -> FeedTab:
         """Connect and hydrate the feed, so its live listener starts."""
-        await self.sio.connect(
-            f"{self.base_url}?token={self.token}",
-            headers=self.headers,
-            transports=["websocket"],
-            socketio_path=EVENT_NAMESPACE,
-            namespaces=[EVENT_NAMESPACE],
-            wait_timeout=WAIT_SECONDS,
-        )
-        start = len(self.updates)
-        await self.send(f"{ROOT_STATE}.hydrate_and_load", {})
-        await self.wait_for(_is_hydrated, since=start)
+        await self.connect()
+        await self.hydrate()
         return self
-
-    async def close(self) -> None:
-        """Close the socket and its HTTP session."""
-        if self.sio.connected:
-            await self.sio.disconnect()
-        http = getattr(self.sio.eio, "http", None)
-        if http is not None and not http.closed:
-            await http.close()
-
-    async def send(self, name: str, payload: dict[str, Any]) -> None:
-        """Send one event from the feed page, without waiting."""
-        router_data = {"pathname": FEED, "asPath": FEED, "query": {}}
-        event = {"name": name, "payload": payload, "router_data": router_data}
-        await self.sio.emit("event", event, namespace=EVENT_NAMESPACE)
 
     async def publish(self, title: str, *group_ids: int) -> None:
         """Publish an announcement through the composer."""
         name = f"{ComposerState.get_full_name()}.publish"
         await self.send(name, post_form(title, *group_ids))
-
-    async def wait_for(
-        self, done: Callable[[dict[str, Any]], bool], *, since: int = 0
-    ) -> None:
-        """Wait, at most ``WAIT_SECONDS``, for an update that satisfies ``done``."""
-
-        def arrived() -> bool:
-            return any(done(update) for update in self.updates[since:])
-
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(arrived), WAIT_SECONDS)
 
     async def wait_for_post(self, title: str) -> None:
         """Wait until a delta put a post with this title in the feed."""
@@ -133,7 +83,7 @@ class FeedTab:
 
     def received(self, title: str) -> bool:
         """Whether anything the backend ever sent this tab mentions ``title``."""
-        return title in json.dumps(self.updates)
+        return title in self.received_text()
 
     def feed_titles(self) -> list[str]:
         """The titles of the cards the tab's feed shows now."""
@@ -157,11 +107,6 @@ async def until_live(poster: FeedTab, *readers: FeedTab, attempts: int = 5) -> N
                 return
     msg = f"live updates did not reach every tab after {attempts} probe posts"
     raise AssertionError(msg)
-
-
-def _is_hydrated(update: dict[str, Any]) -> bool:
-    root = (update.get("delta") or {}).get(ROOT_STATE, {})
-    return root.get(f"is_hydrated{VAR_SUFFIX}") is True
 
 
 def _titles(feed: dict[str, Any]) -> list[str]:

@@ -5,18 +5,15 @@ frontend build, on its own SQLite file. It stops when the folder's tests end:
 its lifespan tasks (the mail worker among them) reach the database through
 ``db.get_engine``, which later tests point at databases of their own.
 A :class:`TabClient` speaks Reflex's websocket protocol with a session cookie,
-the way a browser tab would.
+the way a browser tab would (``tests/reflex_tab.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +22,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import reflex as rx
-import socketio
 import uvicorn
 from reflex_base.environment import environment
 from sqlmodel import Session, SQLModel, select
@@ -37,11 +32,7 @@ from chainels_app.models import Company, Group, Invite, Membership, Role
 from chainels_app.services import auth, invites
 from chainels_app.settings import get_settings
 from tests.factories import PASSWORD, Area, make_area
-
-ROOT_STATE = rx.State.get_full_name()
-EVENT_NAMESPACE = "/_event"
-# Reflex suffixes every var name it sends to the browser.
-VAR_SUFFIX = "_rx_state_"
+from tests.reflex_tab import ROOT_STATE, VAR_SUFFIX, ReflexTab, hydrated
 
 
 def handler_name(state_cls: type, handler: str) -> str:
@@ -247,7 +238,7 @@ async def snapshot(community_id: int | None = None) -> Snapshot:
     return await db.run(_snapshot, community_id)
 
 
-class TabClient:
+class TabClient(ReflexTab):
     """One browser tab: a socket with a client token and optional cookie."""
 
     def __init__(
@@ -258,68 +249,12 @@ class TabClient:
         origin: str | None,
         token: str | None = None,
     ):
-        self.base_url = base_url
-        # A browser keeps the token in sessionStorage: one per tab, kept across
-        # full page loads such as the one after logging out.
-        self.token = token or str(uuid.uuid4())
-        self.headers = {
+        headers = {
             name: value
             for name, value in (("Cookie", cookie), ("Origin", origin))
             if value
         }
-        self.updates: list[dict[str, Any]] = []
-        self.state: dict[str, dict[str, Any]] = {}
-        self._arrived = asyncio.Condition()
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.sio.on("event", self._on_update, namespace=EVENT_NAMESPACE)
-
-    async def _on_update(self, update: dict[str, Any]) -> None:
-        for substate, values in (update.get("delta") or {}).items():
-            self.state.setdefault(substate, {}).update(values)
-        async with self._arrived:
-            self.updates.append(update)
-            self._arrived.notify_all()
-
-    async def connect(self) -> None:
-        """Open the socket; raises ``socketio.exceptions.ConnectionError``."""
-        try:
-            await self.sio.connect(
-                f"{self.base_url}?token={self.token}",
-                headers=self.headers,
-                transports=["websocket"],
-                socketio_path=EVENT_NAMESPACE,
-                namespaces=[EVENT_NAMESPACE],
-                wait_timeout=10,
-            )
-        except socketio.exceptions.ConnectionError:
-            await self.close()
-            raise
-
-    async def close(self) -> None:
-        """Close the socket and its HTTP session."""
-        if self.sio.connected:
-            await self.sio.disconnect()
-        http = getattr(self.sio.eio, "http", None)
-        if http is not None and not http.closed:
-            await http.close()
-
-    async def send(self, name: str, payload: dict[str, Any], path: str) -> None:
-        """Send one event, as the frontend does, without waiting."""
-        router_data = {"pathname": path, "asPath": path, "query": {}}
-        event = {"name": name, "payload": payload, "router_data": router_data}
-        await self.sio.emit("event", event, namespace=EVENT_NAMESPACE)
-
-    async def wait_for(
-        self, done: Callable[[dict[str, Any]], bool], *, since: int = 0
-    ) -> list[dict[str, Any]]:
-        """Wait for an update after index ``since`` that satisfies ``done``."""
-
-        def arrived() -> bool:
-            return any(done(update) for update in self.updates[since:])
-
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(arrived), timeout=10)
-        return self.updates[since:]
+        super().__init__(base_url, headers=headers, token=token)
 
     async def call(
         self, name: str, payload: dict[str, Any] | None = None, *, path: str = "/"
@@ -334,24 +269,14 @@ class TabClient:
         await self.send(name, payload or {}, path)
         await self.send(f"{ROOT_STATE}.set_is_hydrated", {"value": False}, path)
         await self.send(f"{ROOT_STATE}.set_is_hydrated", {"value": True}, path)
-        updates = await self.wait_for(_hydrated(True), since=start)
-        barrier = (_hydrated(False), _hydrated(True))
+        updates = await self.wait_for(hydrated(True), since=start)
+        barrier = (hydrated(False), hydrated(True))
         return [u for u in updates if not any(check(u) for check in barrier)]
-
-    async def hydrate(self, path: str) -> list[dict[str, Any]]:
-        """What a tab sends first on ``path``: hydrate and run the page's on_load."""
-        start = len(self.updates)
-        await self.send(f"{ROOT_STATE}.hydrate_and_load", {}, path)
-        return await self.wait_for(_hydrated(True), since=start)
 
     def var(self, state_cls: type, name: str) -> Any:
         """The latest value the tab holds for a var of ``state_cls``."""
         values = self.state.get(state_cls.get_full_name(), {})
         return values.get(f"{name}{VAR_SUFFIX}")
-
-    def received_text(self) -> str:
-        """Everything the backend ever sent this tab, as one searchable text."""
-        return json.dumps(self.updates)
 
     def redirects(self) -> list[str]:
         """The paths of every redirect the backend sent this tab."""
@@ -361,14 +286,6 @@ class TabClient:
             for event in update.get("events") or []
             if event.get("name") == "_redirect"
         ]
-
-
-def _hydrated(value: bool) -> Callable[[dict[str, Any]], bool]:
-    def check(update: dict[str, Any]) -> bool:
-        root = (update.get("delta") or {}).get(ROOT_STATE, {})
-        return root.get(f"is_hydrated{VAR_SUFFIX}") is value
-
-    return check
 
 
 @pytest.fixture
