@@ -23,11 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def _setup(members: int):
-    from sqlalchemy import insert
-    from sqlmodel import Session, SQLModel, select
+    from sqlmodel import Session, SQLModel
 
+    from bench.crowd import add_members
     from chainels_app import db
-    from chainels_app.models import Community, Membership, Role, User, utcnow
+    from chainels_app.models import Community, Role, User
     from chainels_app.services.access import actor_in
 
     engine = db.get_engine()
@@ -36,35 +36,12 @@ def _setup(members: int):
         community = Community(name="Bench", slug="bench")
         session.add(community)
         session.flush()
-        now = utcnow()
-        session.exec(
-            insert(User),
-            params=[
-                {
-                    "email": f"lid{n}@bench.test",
-                    "name": f"Lid {n}",
-                    "password_hash": "-",
-                    "locale": "nl",
-                    "is_active": True,
-                    "current_community_id": community.id,
-                    "password_changed_at": now,
-                    "created_at": now,
-                }
-                for n in range(members + 1)
-            ],
-        )
-        ids = session.exec(select(User.id).order_by(User.id)).all()
-        session.exec(
-            insert(Membership),
-            params=[
-                {
-                    "user_id": user_id,
-                    "community_id": community.id,
-                    "role": Role.POLICE if n == 0 else Role.ENTREPRENEUR,
-                    "created_at": now,
-                }
-                for n, user_id in enumerate(ids)
-            ],
+        ids = add_members(
+            session,
+            community_id=community.id,
+            count=members,
+            address="lid{n}@bench.test",
+            first_role=Role.POLICE,
         )
         session.commit()
         officer = session.get(User, ids[0])

@@ -15,22 +15,20 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from bench.crowd import add_members
 from chainels_app.api.auth import SESSION_COOKIE
 from chainels_app.models import (
     AuthSession,
     Community,
     Group,
     GroupKind,
-    Membership,
     Post,
     PostKind,
     Role,
-    User,
     utcnow,
 )
 from chainels_app.services.tokens import new_token, token_hash
 
-POSTER_ID = 1
 HISTORY_BODY = "<p>" + "Een eerder bericht uit de wijk. " * 12 + "</p>"
 
 
@@ -40,24 +38,6 @@ class World:
 
     poster_cookie: str
     member_cookies: list[str]
-
-
-def _user_rows(count: int, community_id: int) -> list[dict]:
-    now = utcnow()
-    return [
-        {
-            "id": user_id,
-            "email": f"member{user_id}@bench.test",
-            "name": f"Member {user_id}",
-            "password_hash": "-",  # matches no password: nobody logs in with it
-            "locale": "nl",
-            "is_active": True,
-            "current_community_id": community_id,
-            "password_changed_at": now,
-            "created_at": now,
-        }
-        for user_id in range(POSTER_ID, count + POSTER_ID + 1)
-    ]
 
 
 def _session_rows(user_ids: list[int]) -> tuple[list[dict], list[str]]:
@@ -77,11 +57,11 @@ def _session_rows(user_ids: list[int]) -> tuple[list[dict], list[str]]:
     return rows, tokens
 
 
-def _history(community_id: int, count: int) -> list[Post]:
+def _history(community_id: int, poster_id: int, count: int) -> list[Post]:
     return [
         Post(
             community_id=community_id,
-            author_id=POSTER_ID,
+            author_id=poster_id,
             author_role=Role.ADMIN,
             kind=PostKind.ANNOUNCEMENT,
             title=f"Eerder bericht {number}",
@@ -106,24 +86,16 @@ def seed(engine: Engine, members: int, history: int) -> World:
         session.add(
             Group(community_id=community.id, name="Plein", kind=GroupKind.STREET)
         )
-        users = _user_rows(members, community.id)
-        session.execute(insert(User.__table__), users)
-        user_ids = [row["id"] for row in users]
-        session.execute(
-            insert(Membership.__table__),
-            [
-                {
-                    "user_id": user_id,
-                    "community_id": community.id,
-                    "role": Role.ADMIN if user_id == POSTER_ID else Role.ENTREPRENEUR,
-                    "created_at": utcnow(),
-                }
-                for user_id in user_ids
-            ],
+        user_ids = add_members(
+            session,
+            community_id=community.id,
+            count=members,
+            address="member{n}@bench.test",
+            first_role=Role.ADMIN,
         )
         rows, tokens = _session_rows(user_ids)
         session.execute(insert(AuthSession.__table__), rows)
-        session.add_all(_history(community.id, history))
+        session.add_all(_history(community.id, user_ids[0], history))
         session.commit()
     cookies = [f"{SESSION_COOKIE}={token}" for token in tokens]
     return World(poster_cookie=cookies[0], member_cookies=cookies[1:])

@@ -18,22 +18,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import insert
 from sqlmodel import Session, func, select
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from bench.crowd import add_members
 from chainels_app import routes
 from chainels_app.api import unsubscribe as unsubscribe_api
 from chainels_app.models import (
     Community,
-    Membership,
     OutboxJob,
     OutboxMail,
     PostKind,
     Role,
     User,
-    utcnow,
 )
 from chainels_app.services import outbox, posts, preferences
 from chainels_app.services.access import actor_in
@@ -52,37 +50,17 @@ def _community(session: Session, members: int, *, english_every: int = 0) -> Use
     community = Community(name="Grote Markt", slug=f"grote-markt-{members}")
     session.add(community)
     session.flush()
-    password = hash_password("a shared test password")
-    now = utcnow()
-    rows = [
-        {
-            "email": f"lid{n}@grotemarkt.test",
-            "name": f"Lid {n}",
-            "password_hash": password,
-            "locale": "en" if english_every and n % english_every == 0 else "nl",
-            "is_active": True,
-            "current_community_id": community.id,
-            "password_changed_at": now,
-            "created_at": now,
-        }
-        for n in range(members + 1)
-    ]
-    session.exec(insert(User), params=rows)
-    users = session.exec(select(User.id).order_by(User.id)).all()
-    session.exec(
-        insert(Membership),
-        params=[
-            {
-                "user_id": user_id,
-                "community_id": community.id,
-                "role": Role.POLICE if n == 0 else Role.ENTREPRENEUR,
-                "created_at": now,
-            }
-            for n, user_id in enumerate(users)
-        ],
+    ids = add_members(
+        session,
+        community_id=community.id,
+        count=members,
+        address="lid{n}@grotemarkt.test",
+        first_role=Role.POLICE,
+        english_every=english_every,
+        password_hash=hash_password("a shared test password"),
     )
     session.commit()
-    return session.get(User, users[0])
+    return session.get(User, ids[0])
 
 
 def _publish(session: Session, officer: User) -> None:
