@@ -6,6 +6,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_TELEMETRY_ENABLED := false
 PORT ?= 3000
+# Links in mails, and the only origin allowed to open the websocket: the port
+# the app is served on, unless the environment says otherwise.
+PUBLIC_BASE_URL ?= http://localhost:$(PORT)
+export PUBLIC_BASE_URL
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint format bench seed migrate install chromium test-services clean

@@ -12,10 +12,12 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 MAIL_BACKENDS = ("console", "smtp", "sendgrid")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 
 
 class SettingsError(RuntimeError):
@@ -72,8 +74,18 @@ class Settings:
 
     @property
     def allowed_origins(self) -> list[str]:
-        """The origins whose pages may open the app's websocket."""
-        return [self.public_base_url.rstrip("/")]
+        """The origins whose pages may open the app's websocket.
+
+        A laptop's app answers as ``localhost`` and as ``127.0.0.1`` alike, so
+        both names are allowed there, on the base URL's own port only.
+        """
+        origin = self.public_base_url.rstrip("/")
+        parts = urlsplit(origin)
+        if parts.hostname not in LOOPBACK_NAMES:
+            return [origin]
+        port = f":{parts.port}" if parts.port else ""
+        variants = [f"{parts.scheme}://{name}{port}" for name in LOOPBACK_NAMES]
+        return [origin, *(v for v in variants if v != origin)]
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:

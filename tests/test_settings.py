@@ -12,7 +12,10 @@ def test_laptop_defaults(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'app.db'}"
     assert settings.mail_backend == "console"
     assert settings.redis_url is None
-    assert settings.allowed_origins == ["http://localhost:3000"]
+    assert settings.allowed_origins == [
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+    ]
     assert not settings.cookie_secure
     # The generated secret is kept, so sessions survive a restart.
     assert load_settings({"DATA_DIR": str(tmp_path)}).secret_key == settings.secret_key
@@ -47,3 +50,13 @@ def test_production_over_https_sends_secure_cookies(tmp_path):
     assert settings.cookie_secure
     assert settings.allowed_origins == ["https://centrum.example.nl"]
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
+
+
+def test_a_laptop_on_another_port_allows_that_port_only(tmp_path):
+    settings = load_settings(
+        {"DATA_DIR": str(tmp_path), "PUBLIC_BASE_URL": "http://127.0.0.1:3100"}
+    )
+    assert settings.allowed_origins == [
+        "http://127.0.0.1:3100",
+        "http://localhost:3100",
+    ]
