@@ -17,9 +17,12 @@ from chainels_app.models import (
     Company,
     Group,
     GroupKind,
+    PostKind,
     Role,
     User,
 )
+from chainels_app.services import posts
+from chainels_app.services.access import actor_in
 from chainels_app.services.auth import hash_password
 from chainels_app.services.directory import create_community, join_community
 
@@ -109,6 +112,33 @@ COMPANIES = (
 
 _SAFETY_ROLES = (Role.ADMIN, Role.POLICE, Role.SECURITY)
 
+# (author's local part, title, text, group or None for everyone), oldest first
+POSTS = (
+    (
+        "beheer",
+        "Welkom op het platform van de binnenstad",
+        "Hier delen ondernemers, politie en beveiliging wat de binnenstad "
+        "aangaat. Elk bericht komt ook per e-mail binnen; hoe vaak kiest u "
+        "zelf bij **Instellingen**.",
+        None,
+    ),
+    (
+        "wijkagent",
+        "Let op: wisselgeldtruc in de winkels",
+        "Twee mannen betalen met een briefje van 50 euro en vragen tijdens het "
+        "teruggeven om ander wisselgeld. Tel rustig na en roep een collega "
+        "erbij. Zie u het gebeuren, bel dan **112**.",
+        None,
+    ),
+    (
+        "beveiliging",
+        "Extra surveillance tijdens de koopavond",
+        "Donderdag lopen er van 18.00 tot 21.00 uur twee extra surveillanten "
+        "door de Hoofdstraat en de Marktstraat.",
+        SAFETY_GROUP,
+    ),
+)
+
 
 def _add_member(
     session: Session,
@@ -174,7 +204,27 @@ def seed_demo_area(session: Session) -> list[User]:
                     session, community, company, member_groups, person, password_hash
                 )
             )
+    _add_posts(session, community, groups, people)
     return people
+
+
+def _add_posts(
+    session: Session,
+    community: Community,
+    groups: dict[str, Group],
+    people: list[User],
+) -> None:
+    by_local = {user.email.split("@")[0]: user for user in people}
+    for local, title, body, group in POSTS:
+        author = actor_in(session, user=by_local[local], community_id=community.id)
+        posts.create_post(
+            session,
+            actor=author,
+            kind=PostKind.ANNOUNCEMENT,
+            title=title,
+            body=body,
+            group_ids=[groups[group].id] if group else [],
+        )
 
 
 def main() -> int:
