@@ -127,7 +127,7 @@ POSTS = (
         "Let op: wisselgeldtruc in de winkels",
         "Twee mannen betalen met een briefje van 50 euro en vragen tijdens het "
         "teruggeven om ander wisselgeld. Tel rustig na en roep een collega "
-        "erbij. Zie u het gebeuren, bel dan **112**.",
+        "erbij. Ziet u het gebeuren, bel dan **112**.",
         None,
     ),
     (

@@ -10,7 +10,7 @@ from chainels_app.state.preferences import PreferencesState
 def _row(setting) -> rx.Component:
     return rx.el.label(
         rx.hstack(
-            rx.text(setting.label, weight="medium", min_width="10rem"),
+            rx.text(setting.label, weight="medium"),
             rx.el.select(
                 rx.foreach(
                     PreferencesState.modes,
@@ -21,8 +21,11 @@ def _row(setting) -> rx.Component:
                 style={"padding": "0.4rem"},
             ),
             align="center",
+            justify="between",
             wrap="wrap",
-        )
+            width="100%",
+        ),
+        style={"width": "100%"},
     )
 
 
@@ -32,6 +35,11 @@ def settings_page() -> rx.Component:
         rx.heading(t("settings.title"), size="6"),
         rx.text(t("settings.mail_intro"), size="2"),
         error_callout(PreferencesState.error),
-        rx.vstack(rx.foreach(PreferencesState.settings, _row), spacing="3"),
+        rx.vstack(
+            rx.foreach(PreferencesState.settings, _row),
+            spacing="3",
+            width="100%",
+            max_width="32rem",
+        ),
         rx.text(t("settings.alarm_note"), size="2", color_scheme="gray"),
     )
