@@ -417,12 +417,16 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 
 def record(session: Session, *, outcomes: list[Outcome]) -> None:
-    """Store what became of each mail."""
+    """Store what became of each mail of one batch."""
     by_key = {outcome.key: outcome for outcome in outcomes}
     mails = session.exec(
         select(OutboxMail).where(col(OutboxMail.idempotency_key).in_(list(by_key)))
     ).all()
     now = utcnow()
+    # One delay per kind of refusal, not per mail: mails refused together come
+    # back together in one request. Jitter per mail would split a batch into
+    # many small requests, each again at risk of being refused.
+    delays: dict[tuple[int, float | None], timedelta] = {}
     for mail in mails:
         outcome = by_key[mail.idempotency_key]
         mail.locked_until = None
@@ -431,7 +435,10 @@ def record(session: Session, *, outcomes: list[Outcome]) -> None:
             mail.status, mail.sent_at = MailStatus.SENT, now
         elif outcome.retry_after is not None and mail.attempts < MAX_ATTEMPTS:
             mail.status = MailStatus.PENDING
-            mail.next_attempt_at = now + backoff(mail.attempts, outcome.retry_after)
+            refusal = (mail.attempts, outcome.retry_after)
+            if refusal not in delays:
+                delays[refusal] = backoff(*refusal)
+            mail.next_attempt_at = now + delays[refusal]
         else:
             mail.status = MailStatus.FAILED
         session.add(mail)

@@ -230,6 +230,25 @@ def test_retries_back_off_and_give_up(session):
     assert statuses == [MailStatus.FAILED, MailStatus.FAILED]
 
 
+def test_a_refused_batch_comes_back_as_one_batch(session):
+    area = make_area(session)
+    _post(session, area)
+    outbox.expand_due(session)
+    claimed = outbox.claim_due(session, limit=10)
+    session.commit()
+    assert len(claimed) == 3
+
+    outbox.record(
+        session,
+        outcomes=[
+            Outcome(m.key, sent=False, retry_after=0, error="503") for m in claimed
+        ],
+    )
+    session.commit()
+    retries = session.exec(select(OutboxMail.next_attempt_at)).all()
+    assert len(set(retries)) == 1, "one jittered delay for the whole batch"
+
+
 def test_a_crashed_round_is_sent_once_after_its_lease(session, mail_dir):
     area = make_area(session)
     _post(session, area)
