@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import reflex as rx
@@ -86,11 +87,13 @@ class LiveListener(rx.State, mixin=True):
         self._viewer_groups = set(group_ids)
         self._viewer_is_admin = actor.is_admin
 
-    def _reaches(self, event: live.LiveEvent) -> bool:
-        return event.community_id == self._community_id and event.reaches(
-            user_id=self._viewer_id,
-            group_ids=self._viewer_groups,
-            is_admin=self._viewer_is_admin,
+    def _reach_test(self) -> Callable[[live.LiveEvent], bool]:
+        # A snapshot: the viewer changes only with a new generation, and a new
+        # generation ends this listener.
+        viewer_id, groups = self._viewer_id, set(self._viewer_groups)
+        is_admin = self._viewer_is_admin
+        return lambda event: event.reaches(
+            user_id=viewer_id, group_ids=groups, is_admin=is_admin
         )
 
     async def _listen(self) -> None:
@@ -98,6 +101,7 @@ class LiveListener(rx.State, mixin=True):
         async with self:
             generation = self._generation
             community_id = self._community_id
+            reaches = self._reach_test()
             token = session_token(self)
         checked_at = time.monotonic()
         broker = live.get_broker()
@@ -108,6 +112,10 @@ class LiveListener(rx.State, mixin=True):
                     if not await db.run(_still_logged_in, token):
                         return
                     checked_at = time.monotonic()
+                # Decided before taking the lock: a post for a group costs the
+                # tabs outside it nothing.
+                if not reaches(event):
+                    continue
                 async with self:
                     # The locked state itself, not the background proxy: the
                     # proxy's checks on every attribute cost more than the
@@ -115,8 +123,7 @@ class LiveListener(rx.State, mixin=True):
                     state = self.__wrapped__
                     if state._generation != generation:
                         return
-                    if state._reaches(event):
-                        await state._apply(event)
+                    await state._apply(event)
 
     async def _apply(self, event: live.LiveEvent) -> None:
         raise NotImplementedError
