@@ -106,7 +106,12 @@ def _is_throttled(
 def check_credentials(
     session: Session, *, email: str, password: str, address: str
 ) -> User:
-    """The user these credentials belong to; one message for every failure."""
+    """The user these credentials belong to; one message for every failure.
+
+    A failed attempt is committed before the refusal is raised: the caller's
+    transaction rolls back on the error, and the failure must still count
+    towards the throttle. Call this before writing anything else.
+    """
     account_key = _account_key(email)
     user = user_by_email(session, email)
     if _is_throttled(session, account_key=account_key, address=address, user=user):
@@ -116,6 +121,7 @@ def check_credentials(
     matches = _password_matches(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not matches or not user.is_active:
         session.add(LoginAttempt(account_key=account_key, address=address[:64]))
+        session.commit()
         raise DomainError("error.login_failed")
 
     if _hasher.check_needs_rehash(user.password_hash):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from chainels_app import db
 from chainels_app.models import AuthSession, utcnow
 from chainels_app.services import auth
 from chainels_app.services.errors import DomainError, InvalidInput, NotAuthenticated
@@ -26,10 +27,12 @@ def _login(session, email: str, password: str, address: str = "10.0.0.1") -> str
     return token
 
 
-def _refusal(session, email: str, password: str, address: str = "10.0.0.1") -> str:
+def _refusal(email: str, password: str, address: str = "10.0.0.1") -> str:
+    # Through the app's own transaction, which rolls back on the refusal.
     with pytest.raises(DomainError) as refused:
-        auth.check_credentials(session, email=email, password=password, address=address)
-    session.commit()
+        db.run_sync(
+            auth.check_credentials, email=email, password=password, address=address
+        )
     return refused.value.key
 
 
@@ -45,10 +48,10 @@ def test_login_creates_a_session_the_token_authenticates(session):
 
 def test_wrong_password_and_unknown_email_get_the_same_message(session):
     make_area(session)
-    assert _refusal(session, "shop_owner@binnenstad.test", "wrong password!") == (
+    assert _refusal("shop_owner@binnenstad.test", "wrong password!") == (
         "error.login_failed"
     )
-    assert _refusal(session, "nobody@binnenstad.test", "wrong password!") == (
+    assert _refusal("nobody@binnenstad.test", "wrong password!") == (
         "error.login_failed"
     )
 
@@ -60,29 +63,27 @@ def test_hundred_failures_lock_the_account_even_for_the_right_password(session):
     assert limit == 100
     for attempt in range(limit):
         # Spread over addresses so only the per-account limit can trip.
-        assert _refusal(session, email, "wrong password!", f"10.1.0.{attempt}") == (
+        assert _refusal(email, "wrong password!", f"10.1.0.{attempt}") == (
             "error.login_failed"
         )
 
-    assert _refusal(session, email, PASSWORD, "10.2.0.1") == "error.login_throttled"
+    assert _refusal(email, PASSWORD, "10.2.0.1") == "error.login_throttled"
 
 
 def test_unknown_email_is_throttled_exactly_like_a_known_one(session):
     make_area(session)
     email = "nobody@binnenstad.test"
     for attempt in range(100):
-        _refusal(session, email, "wrong password!", f"10.1.0.{attempt}")
+        _refusal(email, "wrong password!", f"10.1.0.{attempt}")
 
-    assert _refusal(session, email, "wrong password!", "10.2.0.1") == (
-        "error.login_throttled"
-    )
+    assert _refusal(email, "wrong password!", "10.2.0.1") == ("error.login_throttled")
 
 
 def test_failures_older_than_an_hour_do_not_count(session):
     make_area(session)
     email = "shop_owner@binnenstad.test"
     for attempt in range(100):
-        _refusal(session, email, "wrong password!", f"10.1.0.{attempt}")
+        _refusal(email, "wrong password!", f"10.1.0.{attempt}")
     for row in session.exec(select(auth.LoginAttempt)):
         row.at = utcnow() - timedelta(minutes=61)
         session.add(row)
@@ -96,7 +97,7 @@ def test_password_reset_lifts_the_lock_and_ends_old_sessions(session, mail_dir):
     email = "shop_owner@binnenstad.test"
     old_token = _login(session, email, PASSWORD)
     for attempt in range(100):
-        _refusal(session, email, "wrong password!", f"10.1.0.{attempt}")
+        _refusal(email, "wrong password!", f"10.1.0.{attempt}")
 
     auth.request_password_reset(session, email=email)
     session.commit()
