@@ -11,21 +11,24 @@ from sqlalchemy import and_, exists, or_, true
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
-from chainels_app.models import Group, GroupMember, Post, PostGroup, Role
-from chainels_app.services.access import Actor, Permission
+from chainels_app.models import Group, GroupMember, Membership, Post, PostGroup, Role
+from chainels_app.services.access import ROLE_PERMISSIONS, Actor, Permission
 from chainels_app.services.errors import NotFound
 
 # Roles that may address any group, not only the groups they are in.
 _ADDRESS_ANY_GROUP = (Role.ADMIN, Role.POLICE, Role.SECURITY)
+_SEE_EVERY_POST = [
+    role for role, can in ROLE_PERMISSIONS.items() if Permission.ADMINISTER in can
+]
 
 
-def _in_my_groups(actor: Actor) -> ColumnElement[bool]:
+def _in_groups_of(membership_id) -> ColumnElement[bool]:
     return exists(
         select(PostGroup.post_id)
         .join(GroupMember, GroupMember.group_id == PostGroup.group_id)
         .where(
             PostGroup.post_id == Post.id,
-            GroupMember.membership_id == actor.membership_id,
+            GroupMember.membership_id == membership_id,
         )
     )
 
@@ -39,12 +42,29 @@ def visibility(actor: Actor) -> ColumnElement[bool]:
         audience = or_(
             col(Post.to_everyone).is_(True),
             Post.author_id == actor.user_id,
-            _in_my_groups(actor),
+            _in_groups_of(actor.membership_id),
         )
     return and_(
         Post.community_id == actor.community_id,
         col(Post.deleted_at).is_(None),
         audience,
+    )
+
+
+def readable_by_membership() -> ColumnElement[bool]:
+    """The SQL condition that the joined ``Membership`` may see the joined ``Post``.
+
+    The rule of :func:`visibility`, for many members at once (whom to mail).
+    """
+    return and_(
+        Membership.community_id == Post.community_id,
+        col(Post.deleted_at).is_(None),
+        or_(
+            col(Post.to_everyone).is_(True),
+            Post.author_id == Membership.user_id,
+            col(Membership.role).in_(_SEE_EVERY_POST),
+            _in_groups_of(Membership.id),
+        ),
     )
 
 

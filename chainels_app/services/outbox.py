@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, insert, or_
+from sqlalchemy import and_, case, exists, insert, or_
 from sqlmodel import Session, col, func, select
 
 from chainels_app import routes
@@ -38,7 +38,7 @@ from chainels_app.models import (
     User,
     utcnow,
 )
-from chainels_app.services import preferences
+from chainels_app.services import audience, preferences
 from chainels_app.services.mail_templates import (
     UNSUBSCRIBE_TAG,
     CommentForMail,
@@ -100,9 +100,9 @@ def queue_message(
     return job
 
 
-def _locked(query, session: Session):
+def _locked(query, session: Session, of=None):
     if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
+        return query.with_for_update(skip_locked=True, of=of)
     return query
 
 
@@ -491,23 +491,78 @@ def send_due(transport, *, limit: int = 1000) -> int:
     return len(claimed)
 
 
+def _digest_mails():
+    """Waiting digest mails with the post each one shows (a comment: its post)."""
+    post_id = case(
+        (OutboxJob.kind == COMMENT_JOB, Comment.post_id), else_=OutboxJob.ref_id
+    ).label("post_id")
+    return (
+        select(OutboxMail, post_id)
+        .join(OutboxJob, OutboxJob.id == OutboxMail.job_id)
+        .join(
+            Comment,
+            and_(OutboxJob.kind == COMMENT_JOB, Comment.id == OutboxJob.ref_id),
+            isouter=True,
+        )
+        .where(OutboxMail.status == MailStatus.DIGEST)
+    )
+
+
+def _still_readable(session: Session) -> set[int]:
+    """The waiting digest mails whose member may read their post today.
+
+    A day passes between a post and its digest: the member may have left the
+    community or its group, or turned that kind of mail off since.
+    """
+    mails = _digest_mails().subquery()
+    return set(
+        session.exec(
+            select(mails.c.id)
+            .join(Post, Post.id == mails.c.post_id)
+            .join(
+                Membership,
+                and_(
+                    Membership.user_id == mails.c.user_id,
+                    audience.readable_by_membership(),
+                ),
+            )
+            .join(User, User.id == mails.c.user_id)
+            .join(
+                MailPreference,
+                and_(
+                    MailPreference.user_id == User.id,
+                    MailPreference.kind == mails.c.kind,
+                ),
+                isouter=True,
+            )
+            .where(
+                col(User.is_active).is_(True),
+                or_(
+                    col(MailPreference.mode).is_(None),
+                    MailPreference.mode != MailMode.OFF,
+                ),
+            )
+        ).all()
+    )
+
+
 def queue_digests(session: Session) -> int:
     """Gather each member's waiting digest mails into one digest mail."""
     waiting = session.exec(
-        _locked(
-            select(OutboxMail, OutboxJob.ref_id)
-            .join(OutboxJob, OutboxJob.id == OutboxMail.job_id)
-            .where(OutboxMail.status == MailStatus.DIGEST)
-            .order_by(OutboxMail.id),
-            session,
-        )
+        # Only the mail rows: a comment's row is on the outer side of a join.
+        _locked(_digest_mails().order_by(OutboxMail.id), session, of=OutboxMail)
     ).all()
+    readable = _still_readable(session)
     per_member: dict[tuple[int | None, str, str], list[int]] = {}
     for mail, post_id in waiting:
-        key = (mail.user_id, mail.to_address, mail.locale)
-        per_member.setdefault(key, []).append(post_id)
         mail.status = MailStatus.DIGESTED
         session.add(mail)
+        if mail.id not in readable:
+            continue
+        key = (mail.user_id, mail.to_address, mail.locale)
+        posts_of_member = per_member.setdefault(key, [])
+        if post_id not in posts_of_member:
+            posts_of_member.append(post_id)
     for (user_id, address, locale), post_ids in per_member.items():
         job = OutboxJob(
             kind=DIGEST_JOB, ref_id=user_id, payload=json.dumps({"posts": post_ids})

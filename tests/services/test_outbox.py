@@ -389,3 +389,62 @@ def test_a_comment_mails_the_posts_author_only(session, mail_dir):
     assert "Gezien!" in _text(message)
     assert "Bakkerij De Korf" in _text(message)
     assert message["Subject"] == "Shop Owner reageerde op: Nepbiljetten"
+
+
+def test_a_digest_is_gathered_for_who_may_still_read(session, mail_dir):
+    from chainels_app.services import directory
+
+    area = make_area(session)
+    for persona in ("guard", "shop_owner"):
+        preferences.set_mode(
+            session, user=area.people[persona], kind="announcement", mode="digest"
+        )
+    session.commit()
+    _post(session, area, title="Ochtend")
+    deliver_mail()
+    for path in mail_dir.glob("*.eml"):
+        path.unlink()
+
+    # Between the post and the digest: one member leaves, another opts out.
+    admin = area.actor(session, "admin")
+    directory.remove_member(
+        session,
+        actor=admin,
+        membership_id=area.actor(session, "shop_owner").membership_id,
+    )
+    preferences.set_mode(
+        session, user=area.people["guard"], kind="announcement", mode="off"
+    )
+    session.commit()
+
+    assert outbox.queue_digests(session) == 0
+    session.commit()
+    deliver_mail()
+    assert not _mails(mail_dir)
+
+
+def test_a_comment_in_a_digest_shows_its_own_post(session, mail_dir):
+    from chainels_app.services import reactions
+
+    area = make_area(session)
+    preferences.set_mode(
+        session, user=area.people["officer"], kind="comment", mode="digest"
+    )
+    session.commit()
+    # Ids apart: the comment's id names another post, which the digest must not.
+    _post(session, area, title="Vorige week")
+    post = _post(session, area, title="Nepbiljetten")
+    reactions.add_comment(
+        session, actor=area.actor(session, "shop_owner"), post_id=post.id, body="Ja"
+    )
+    session.commit()
+    deliver_mail()
+    for path in mail_dir.glob("*.eml"):
+        path.unlink()
+
+    assert outbox.queue_digests(session) == 1
+    session.commit()
+    deliver_mail()
+    (digest,) = _mails(mail_dir)[area.people["officer"].email]
+    assert "Nepbiljetten" in _text(digest)
+    assert "Vorige week" not in _text(digest)
