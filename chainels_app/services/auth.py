@@ -195,8 +195,11 @@ def start_session(session: Session, *, ticket: str) -> str:
     return token
 
 
-def authenticate(session: Session, *, token: str | None) -> User:
-    """The user of a live session token; NotAuthenticated otherwise."""
+def authenticate(session: Session, *, token: str | None, touch: bool = True) -> User:
+    """The user of a live session token; NotAuthenticated otherwise.
+
+    ``touch`` counts this as the member's activity, postponing the idle timeout.
+    """
     if not token:
         raise NotAuthenticated
     row = session.exec(
@@ -214,7 +217,7 @@ def authenticate(session: Session, *, token: str | None) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated
-    if now - row.last_seen_at > _TOUCH_INTERVAL:
+    if touch and now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
         session.add(row)
     return user

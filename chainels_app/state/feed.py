@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import reflex as rx
@@ -63,12 +62,34 @@ def _feed_view(session: Session, *, actor: Actor, **filters) -> _FeedView:
     )
 
 
-def _still_logged_in(session: Session, token: str | None) -> bool:
+@dataclass(frozen=True)
+class _Viewer:
+    """Whom a listening tab shows posts to, as of its last check."""
+
+    user_id: int
+    group_ids: frozenset[int]
+    is_admin: bool
+
+    def reaches(self, event: live.LiveEvent) -> bool:
+        return event.reaches(
+            user_id=self.user_id, group_ids=self.group_ids, is_admin=self.is_admin
+        )
+
+
+def _viewer_now(session: Session, token: str | None, community_id: int):
+    """The tab's member as they are now; None once they may not read here.
+
+    Reading the session does not refresh it: an open tab alone must not keep
+    an idle session alive. A member removed from the community, or moved out
+    of a group, stops receiving what they may no longer see.
+    """
     try:
-        auth.authenticate(session, token=token)
-    except NotAuthenticated:
-        return False
-    return True
+        user = auth.authenticate(session, token=token, touch=False)
+        actor = access.actor_in(session, user=user, community_id=community_id)
+    except DomainError:
+        return None
+    groups = frozenset(access.group_ids_of(session, actor=actor))
+    return _Viewer(actor.user_id, groups, actor.is_admin)
 
 
 class LiveListener(rx.State, mixin=True):
@@ -81,27 +102,28 @@ class LiveListener(rx.State, mixin=True):
     _viewer_is_admin: bool = False
 
     def _remember_viewer(self, actor: Actor, group_ids: set[int]) -> None:
-        self._generation += 1
         self._community_id = actor.community_id
         self._viewer_id = actor.user_id
         self._viewer_groups = set(group_ids)
         self._viewer_is_admin = actor.is_admin
 
-    def _reach_test(self) -> Callable[[live.LiveEvent], bool]:
-        # A snapshot: the viewer changes only with a new generation, and a new
-        # generation ends this listener.
-        viewer_id, groups = self._viewer_id, set(self._viewer_groups)
-        is_admin = self._viewer_is_admin
-        return lambda event: event.reaches(
-            user_id=viewer_id, group_ids=groups, is_admin=is_admin
-        )
+    def _listen_anew(self, listen: rx.EventHandler) -> rx.EventHandler:
+        """Start ``listen`` from the page's on_load; the running one then ends.
+
+        Only on_load may start it: Reflex cancels on_load's events when the tab
+        leaves, and would leave any other listener running for a closed tab.
+        """
+        self._generation += 1
+        return listen
 
     async def _listen(self) -> None:
         """Apply the community's events until a newer listener takes over."""
         async with self:
             generation = self._generation
             community_id = self._community_id
-            reaches = self._reach_test()
+            viewer = _Viewer(
+                self._viewer_id, frozenset(self._viewer_groups), self._viewer_is_admin
+            )
             token = session_token(self)
         checked_at = time.monotonic()
         broker = live.get_broker()
@@ -109,12 +131,13 @@ class LiveListener(rx.State, mixin=True):
             while True:
                 event = await queue.get()
                 if time.monotonic() - checked_at > SESSION_RECHECK_SECONDS:
-                    if not await db.run(_still_logged_in, token):
+                    viewer = await db.run(_viewer_now, token, community_id)
+                    if viewer is None:
                         return
                     checked_at = time.monotonic()
                 # Decided before taking the lock: a post for a group costs the
                 # tabs outside it nothing.
-                if not reaches(event):
+                if not viewer.reaches(event):
                     continue
                 async with self:
                     # The locked state itself, not the background proxy: the
@@ -186,11 +209,9 @@ class FeedState(LiveListener, rx.State):
             self._oldest_id = summaries[-1].id
         self.has_more = len(summaries) == feed.PAGE_SIZE
 
-    async def _reload(self):
-        try:
-            view = await as_member(self, _feed_view, **self._filters())
-        except DomainError as error:
-            return await self._refusal(error)
+    async def _reload(self) -> None:
+        """The newest page again, as filtered; raises the service's refusal."""
+        view = await as_member(self, _feed_view, **self._filters())
         self._remember_viewer(view.actor, view.group_ids)
         self._locale_code = (await self.get_state(SessionState)).locale
         self.kinds = [
@@ -203,7 +224,14 @@ class FeedState(LiveListener, rx.State):
         self.groups = [FilterOption(value=str(i), label=n) for i, n in view.groups]
         self._show(view.page, replace_all=True)
         self.error = ""
-        return FeedState.listen
+
+    async def _refill(self):
+        # The running listener stays: it reads the filters as each event comes.
+        try:
+            await self._reload()
+        except DomainError as error:
+            return await self._refusal(error)
+        return None
 
     async def _refusal(self, error: DomainError):
         self.fresh, self.posts = [], []
@@ -219,7 +247,11 @@ class FeedState(LiveListener, rx.State):
         if not (await self.get_state(SessionState)).ready:
             self.fresh, self.posts = [], []
             return None  # the session guard before this has sent the tab away
-        return await self._reload()
+        try:
+            await self._reload()
+        except DomainError as error:
+            return await self._refusal(error)
+        return self._listen_anew(FeedState.listen)
 
     @rx.event(background=True)
     async def listen(self):
@@ -229,7 +261,7 @@ class FeedState(LiveListener, rx.State):
     @rx.event
     async def show_waiting(self):
         """Show the posts that were only counted, newest first, from the database."""
-        return await self._reload()
+        return await self._refill()
 
     @rx.event
     async def load_more(self):
@@ -249,13 +281,13 @@ class FeedState(LiveListener, rx.State):
     async def set_kind_filter(self, kind: str):
         """Show one kind of post, or all ("")."""
         self.kind_filter = kind if kind in posts.PUBLISHABLE_KINDS else ""
-        return await self._reload()
+        return await self._refill()
 
     @rx.event
     async def set_group_filter(self, group_id: str):
         """Show the posts to one group, or all ("")."""
         self.group_filter = str(parse_id(group_id)) if group_id else ""
-        return await self._reload()
+        return await self._refill()
 
     @rx.event
     async def toggle_vote(self, post_id: str):

@@ -74,21 +74,22 @@ class PostState(LiveListener, rx.State):
         if not (await self.get_state(SessionState)).ready:
             self._clear()
             return None  # the session guard before this has sent the tab away
-        return await self._open()
-
-    async def _open(self):
-        self._clear()
         try:
-            view = await as_member(self, _post_view, post_id=self._post_id())
+            await self._open()
         except DomainError as error:
             return await self._refusal(error)
+        return self._listen_anew(PostState.listen)
+
+    async def _open(self) -> None:
+        """Show the post again; raises the service's refusal."""
+        self._clear()
+        view = await as_member(self, _post_view, post_id=self._post_id())
         locale = await self._locale()
         self._remember_viewer(view.actor, view.group_ids)
         self.post = post_card(view.summary, locale=locale, viewer_id=self._viewer_id)
         self.comments = [comment_card(c, locale=locale) for c in view.comments]
         self.can_moderate = view.actor.is_admin
         self.found = True
-        return PostState.listen
 
     @rx.event(background=True)
     async def listen(self):
@@ -170,9 +171,10 @@ class PostState(LiveListener, rx.State):
                 title=str(form.get("title", "")),
                 body=str(form.get("body", "")),
             )
+            await self._open()
         except DomainError as error:
             return await self._refusal(error)
-        return await self._open()
+        return None
 
     @rx.event
     async def delete(self):

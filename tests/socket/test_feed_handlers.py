@@ -8,6 +8,7 @@ group, is the control that shows the same calls do reveal it to a reader.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from chainels_app import db, routes
 from chainels_app.models import Comment, Post, PostKind, Vote
-from chainels_app.services import posts
+from chainels_app.services import live, posts
 from chainels_app.state.composer import ComposerState
 from chainels_app.state.feed import FeedState
 from chainels_app.state.post import PostState
@@ -143,3 +144,27 @@ async def test_the_group_member_does_see_it(
 
     await tab.hydrate(routes.post_detail(post_id))
     assert tab.var(PostState, "found") is True
+
+
+async def test_only_opening_the_feed_starts_a_listener(
+    world: World, login: Login, open_tab: OpenTab
+) -> None:
+    # Reflex cancels on_load's events when a tab leaves; a listener started by
+    # any other handler would keep running for a closed tab.
+    broker = live.get_broker()
+    tab = await open_tab(await login(world.area.people["shop_owner"].email))
+    before = broker.listener_count()
+    await tab.hydrate(routes.FEED)
+    async with asyncio.timeout(10):
+        while broker.listener_count() == before:
+            await asyncio.sleep(0.05)
+    listening = broker.listener_count()
+
+    for name, payload in (
+        ("set_kind_filter", {"kind": "announcement"}),
+        ("set_group_filter", {"group_id": ""}),
+        ("show_waiting", {}),
+    ):
+        await tab.call(handler_name(FeedState, name), payload, path=routes.FEED)
+    await asyncio.sleep(0.5)
+    assert broker.listener_count() == listening
