@@ -15,7 +15,11 @@ import reflex as rx
 from chainels_app.i18n import format_datetime, translate
 from chainels_app.models import GroupKind, Role
 from chainels_app.services import directory, invites
-from chainels_app.services.errors import DomainError, NotAuthenticated
+from chainels_app.services.errors import (
+    DomainError,
+    NotAuthenticated,
+    PermissionDenied,
+)
 from chainels_app.state.common import (
     as_admin,
     error_text,
@@ -97,7 +101,10 @@ class AdminPage(rx.State, mixin=True):
     error: str = ""
 
     async def _refusal(self, error: DomainError):
-        self.reset()
+        # A tab that may no longer administer keeps nothing; a refused form
+        # (a bad address, oneself) keeps the page it was filled in on.
+        if isinstance(error, NotAuthenticated | PermissionDenied):
+            self.reset()
         if isinstance(error, NotAuthenticated):
             return login_redirect(self)
         self.error = error_text(await _locale(self), error)

@@ -236,6 +236,23 @@ async def test_admin_of_the_area_reads_members_and_invites(
     assert form["email"] in invited
 
 
+async def test_a_refused_invite_keeps_the_form_filled(
+    world: World, login: Login, open_tab: OpenTab
+) -> None:
+    tab = await feed_tab(open_tab, await cookie_of(login, world, "admin"))
+    await tab.call(handler_name(InvitesState, "load"), path=routes.ADMIN_INVITES)
+    roles = tab.var(InvitesState, "roles")
+    assert roles
+
+    form = {"email": "geen adres", "role": Role.ENTREPRENEUR.value}
+    await tab.call(
+        handler_name(InvitesState, "submit"), {"form": form}, path=routes.ADMIN_INVITES
+    )
+
+    assert tab.var(InvitesState, "error")
+    assert tab.var(InvitesState, "roles") == roles, "the choices stay to try again"
+
+
 async def test_socket_from_another_origin_is_refused(
     world: World, login: Login, open_tab: OpenTab, allowed_origin: str
 ) -> None:
