@@ -155,17 +155,7 @@ def create_invite(
     if _is_member(session, address, actor.community_id):
         raise InvalidInput("error.already_member")
 
-    # One open invitation per address and community: a new one replaces the old.
-    for old in session.exec(
-        select(Invite).where(
-            Invite.email == address,
-            Invite.community_id == actor.community_id,
-            col(Invite.used_at).is_(None),
-            col(Invite.revoked_at).is_(None),
-        )
-    ):
-        old.revoked_at = utcnow()
-        session.add(old)
+    _revoke_open_invites(session, address, actor.community_id)
 
     invite = Invite(
         token_hash="",
@@ -195,6 +185,23 @@ def create_invite(
         actor.user_id,
     )
     return invite
+
+
+def _revoke_open_invites(
+    session: Session, address: str, community_id: int, *, keep: int | None = None
+) -> None:
+    # One open invitation per address and community: the newest replaces others.
+    for old in session.exec(
+        select(Invite).where(
+            Invite.email == address,
+            Invite.community_id == community_id,
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+    ):
+        if old.id != keep:
+            old.revoked_at = utcnow()
+            session.add(old)
 
 
 def _invite_of(session: Session, actor: Actor, invite_id: int) -> Invite:
@@ -227,6 +234,9 @@ def resend_invite(session: Session, *, actor: Actor, invite_id: int) -> Invite:
     invite = _invite_of(session, actor, invite_id)
     if invite.used_at is not None:
         raise InvalidInput("error.invite_used")
+    if _is_member(session, invite.email, actor.community_id):
+        raise InvalidInput("error.already_member")
+    _revoke_open_invites(session, invite.email, actor.community_id, keep=invite.id)
     invite.revoked_at = None
     _send(session, invite, new_token(), _community_name(session, actor.community_id))
     audit.record(

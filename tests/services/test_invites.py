@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from chainels_app.models import GroupMember, Invite, Membership, Role, utcnow
 from chainels_app.services import auth, invites
@@ -141,6 +141,22 @@ def test_a_new_invite_for_the_same_address_revokes_the_old(session, mail_dir):
     with pytest.raises(InvalidInput, match="invite_revoked"):
         invites.open_invite(session, token=first)
     assert invites.open_invite(session, token=second)
+
+
+def test_resending_an_old_invite_revokes_the_newer_one(session, mail_dir):
+    area = make_area(session)
+    _invite(session, area)
+    _invite(session, area, role=Role.ADMIN)
+    older, _newer = session.exec(select(Invite).order_by(Invite.id)).all()
+    invites.resend_invite(
+        session, actor=area.actor(session, "admin"), invite_id=older.id
+    )
+    session.commit()
+
+    still_open = session.exec(
+        select(Invite.id).where(col(Invite.revoked_at).is_(None))
+    ).all()
+    assert still_open == [older.id]
 
 
 def test_an_existing_account_joins_with_its_own_password(session, mail_dir):
