@@ -216,6 +216,9 @@ def _expand(session: Session, job: OutboxJob) -> int:
             [] if suppressed else [(None, payload["to"], payload["locale"], None)]
         )
         rows = _mail_rows(job, recipients, job.kind)
+        if not rows:
+            job.payload = ""  # the link in it goes to nobody: do not keep it
+            session.add(job)
     _insert_ignoring_duplicates(session, rows)
     return len(rows)
 

@@ -73,6 +73,9 @@ def test_roles_change_and_members_leave_but_not_the_admin_themself(session):
             session, actor=admin, membership_id=admin.membership_id, role=Role.POLICE
         )
 
+    with pytest.raises(InvalidInput, match="cannot_change_self"):
+        directory.remove_member(session, actor=admin, membership_id=admin.membership_id)
+
     directory.remove_member(session, actor=admin, membership_id=owner.membership_id)
     remaining = session.exec(select(Membership.id)).all()
     assert owner.membership_id not in remaining

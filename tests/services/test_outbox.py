@@ -288,6 +288,28 @@ def test_invitation_links_leave_the_outbox_once_sent(session, mail_dir):
     assert list(_mails(mail_dir)) == ["nieuw@winkel.test"]
 
 
+def test_an_invitation_to_a_suppressed_address_keeps_no_link(session, mail_dir):
+    from chainels_app.models import MailSuppression, Role
+    from chainels_app.services import invites
+
+    area = make_area(session)
+    session.add(MailSuppression(email="stuiter@winkel.test", reason="bounce"))
+    invites.create_invite(
+        session,
+        actor=area.actor(session, "admin"),
+        email="stuiter@winkel.test",
+        role=Role.ENTREPRENEUR,
+        company_id=None,
+        group_ids=[],
+    )
+    session.commit()
+    deliver_mail()
+    job = session.exec(select(OutboxJob)).one()
+    session.refresh(job)
+    assert job.payload == ""
+    assert not _mails(mail_dir)
+
+
 def test_the_console_transport_reports_every_recipient(mail_dir):
     from chainels_app.services.transport import MailBatch, Recipient
 
