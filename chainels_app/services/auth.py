@@ -28,7 +28,7 @@ from chainels_app.models import (
 )
 from chainels_app.services import audit, outbox
 from chainels_app.services.errors import DomainError, InvalidInput, NotAuthenticated
-from chainels_app.services.tokens import new_token, token_hash
+from chainels_app.services.tokens import new_token, token_hash, use_once
 from chainels_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -153,8 +153,7 @@ def _redeem(session: Session, *, token: str, purpose: TokenPurpose) -> OneTimeTo
     ).first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise InvalidInput(f"error.{purpose}_invalid")
-    row.used_at = utcnow()
-    session.add(row)
+    use_once(session, OneTimeToken, row.id, f"error.{purpose}_invalid")
     return row
 
 

@@ -35,7 +35,7 @@ from chainels_app.services.auth import (
 )
 from chainels_app.services.directory import join_community
 from chainels_app.services.errors import InvalidInput, NotFound
-from chainels_app.services.tokens import new_token, token_hash
+from chainels_app.services.tokens import new_token, token_hash, use_once
 from chainels_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -287,7 +287,14 @@ def open_invite(session: Session, *, token: str) -> InviteDetails:
     )
 
 
+def _use_up(session: Session, invite: Invite) -> None:
+    # Before the account is written: of two acceptances at once, the second
+    # waits on this row and is then refused, instead of failing on the e-mail.
+    use_once(session, Invite, invite.id, "error.invite_used")
+
+
 def _account_for(session: Session, invite: Invite, name: str, password: str) -> User:
+    """The account that accepts, once the invitation is used up for it."""
     from chainels_app.services.auth import _password_matches
 
     user = user_by_email(session, invite.email)
@@ -295,12 +302,14 @@ def _account_for(session: Session, invite: Invite, name: str, password: str) -> 
         # An existing account joins by proving it knows its own password.
         if not _password_matches(user.password_hash, password):
             raise InvalidInput("error.invite_wrong_password")
+        _use_up(session, invite)
         return user
 
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("error.name_required")
     check_password_rules(password)
+    _use_up(session, invite)
     user = User(
         email=invite.email,
         name=name,
@@ -325,9 +334,8 @@ def accept_invite(session: Session, *, token: str, name: str, password: str) -> 
         group_ids=[int(g) for g in filter(None, invite.group_ids.split(","))],
     )
 
-    invite.used_at = utcnow()
     user.current_community_id = invite.community_id
-    session.add_all([invite, user])
+    session.add(user)
     audit.record(
         session,
         action="invite_accepted",
